@@ -1,0 +1,542 @@
+package encode
+
+/*
+#include <stdlib.h>
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"math/bits"
+	"runtime"
+	"runtime/cgo"
+	"slices"
+	"time"
+	"unsafe"
+
+	"github.com/gen2brain/x264-go/x264c"
+)
+
+// H264Options configures an H.264 encoder. The zero value works: 1280x720
+// at 30 frames per second, preset veryfast, tune zerolatency, profile
+// high, CRF 23, a keyframe every 2 s and no B-frames.
+type H264Options struct {
+	// Width and Height are the picture size in pixels. Both must be even
+	// (4:2:0 chroma). They default to 1280x720.
+	Width, Height int
+	// FrameRate is the output frame rate. It defaults to 30/1; 30000/1001
+	// and other fractions work.
+	FrameRate Rational
+	// Timestamped makes the encoder take each picture's presentation time
+	// as given (variable frame rate) instead of assuming one picture per
+	// frame interval. It defaults to false.
+	Timestamped bool
+
+	// Preset is x264's speed preset (ultrafast … placebo). It defaults
+	// to "veryfast".
+	Preset string
+	// Tune is x264's tuning ("film", "animation", "zerolatency", …, or
+	// "none"). It defaults to "zerolatency", which live ingest wants.
+	Tune string
+	// Profile is "baseline", "main" or "high". It defaults to "high".
+	Profile string
+
+	// CRF is the constant rate factor used when Bitrate is zero (0–51,
+	// lower is better). It defaults to 23.
+	CRF float64
+	// Bitrate is the target bitrate in kbit/s. When set, rate control is
+	// ABR bounded by the VBV (MaxBitrate, BufferSize), which is the
+	// constant-bitrate mode ingest platforms ask for. It defaults to 0
+	// (CRF).
+	Bitrate int
+	// MaxBitrate is the VBV maximum rate in kbit/s. It defaults to
+	// Bitrate.
+	MaxBitrate int
+	// BufferSize is the VBV buffer in kbit. It defaults to MaxBitrate
+	// (one second).
+	BufferSize int
+
+	// KeyframeInterval is the distance between IDR frames; scene-cut
+	// keyframes are off so the GOP is fixed. It defaults to 2 s.
+	KeyframeInterval time.Duration
+	// BFrames is the number of consecutive B-frames (0–16). It defaults
+	// to 0. B-frames need constant frame rate and a tune other than
+	// zerolatency.
+	BFrames int
+	// Threads is x264's thread count. It defaults to 0 (x264 chooses).
+	Threads int
+
+	// Logger receives x264's messages. It defaults to discarding them.
+	Logger *slog.Logger
+}
+
+func (o *H264Options) setDefaults() {
+	if o.Width == 0 && o.Height == 0 {
+		o.Width, o.Height = 1280, 720
+	}
+	if o.FrameRate == (Rational{}) {
+		o.FrameRate = Rational{30, 1}
+	}
+	if o.Preset == "" {
+		o.Preset = "veryfast"
+	}
+	if o.Tune == "" {
+		o.Tune = "zerolatency"
+	}
+	if o.Profile == "" {
+		o.Profile = "high"
+	}
+	if o.CRF == 0 {
+		o.CRF = 23
+	}
+	if o.Bitrate > 0 && o.MaxBitrate == 0 {
+		o.MaxBitrate = o.Bitrate
+	}
+	if o.MaxBitrate > 0 && o.BufferSize == 0 {
+		o.BufferSize = o.MaxBitrate
+	}
+	if o.KeyframeInterval == 0 {
+		o.KeyframeInterval = 2 * time.Second
+	}
+}
+
+func (o *H264Options) validate() error {
+	switch {
+	case o.Width <= 0 || o.Height <= 0 || o.Width > 8192 || o.Height > 8192:
+		return fmt.Errorf("%w: size %dx%d out of range (1–8192)", ErrOptions, o.Width, o.Height)
+	case o.Width%2 != 0 || o.Height%2 != 0:
+		return fmt.Errorf("%w: size %dx%d: width and height must be even for 4:2:0", ErrOptions, o.Width, o.Height)
+	case o.FrameRate.Num <= 0 || o.FrameRate.Den <= 0 || o.FrameRate.Float() > 240:
+		return fmt.Errorf("%w: frame rate %d/%d out of range (0, 240]", ErrOptions, o.FrameRate.Num, o.FrameRate.Den)
+	case o.CRF < 0 || o.CRF > 51:
+		return fmt.Errorf("%w: CRF %g out of range [0, 51]", ErrOptions, o.CRF)
+	case o.Bitrate < 0 || o.MaxBitrate < 0 || o.BufferSize < 0:
+		return fmt.Errorf("%w: negative bitrate (%d, max %d, buffer %d kbit/s)", ErrOptions, o.Bitrate, o.MaxBitrate, o.BufferSize)
+	case o.KeyframeInterval < 0:
+		return fmt.Errorf("%w: keyframe interval %v is negative", ErrOptions, o.KeyframeInterval)
+	case o.BFrames < 0 || o.BFrames > 16:
+		return fmt.Errorf("%w: %d B-frames out of range [0, 16]", ErrOptions, o.BFrames)
+	case o.BFrames > 0 && o.Timestamped:
+		return fmt.Errorf("%w: B-frames need constant frame rate (Timestamped is set)", ErrOptions)
+	case o.BFrames > 0 && o.Tune == "zerolatency":
+		return fmt.Errorf("%w: %d B-frames with tune zerolatency, which forbids them; set Tune", ErrOptions, o.BFrames)
+	case o.Threads < 0:
+		return fmt.Errorf("%w: %d threads", ErrOptions, o.Threads)
+	}
+	// x264 reports unknown names on stderr before any logger is set, so
+	// they are checked here.
+	if !slices.Contains(x264Presets, o.Preset) {
+		return fmt.Errorf("%w: preset %q (want one of %v)", ErrOptions, o.Preset, x264Presets)
+	}
+	if !slices.Contains(x264Tunes, o.Tune) {
+		return fmt.Errorf("%w: tune %q (want one of %v)", ErrOptions, o.Tune, x264Tunes)
+	}
+	switch o.Profile {
+	case "baseline", "main", "high":
+	default:
+		return fmt.Errorf("%w: profile %q (want baseline, main or high)", ErrOptions, o.Profile)
+	}
+	if o.BFrames > 0 && o.Profile == "baseline" {
+		return fmt.Errorf("%w: profile baseline has no B-frames (%d asked)", ErrOptions, o.BFrames)
+	}
+	return nil
+}
+
+var (
+	x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+	x264Tunes   = []string{"none", "film", "animation", "grain", "stillimage", "psnr", "ssim", "fastdecode", "zerolatency"}
+)
+
+// x264Mem is what the encoder hands to x264 by pointer. It lives in C
+// memory so that cgo calls neither allocate nor carry Go pointers that
+// the cgo pointer rules forbid.
+type x264Mem struct {
+	picIn  *x264c.Picture
+	picOut *x264c.Picture
+	nals   **x264c.Nal
+	nnal   *int32
+	logCtx *C.uintptr_t
+	planes unsafe.Pointer // converted I420 picture for non-YCbCr input
+}
+
+// H264 is an H.264 encoder on x264's low-level API, which unlike x264-go's
+// Encoder exposes per-picture PTS, DTS, the keyframe flag and the NAL
+// units, so B-frames and AVCC output work. It is not safe for concurrent
+// use.
+type H264 struct {
+	opts   H264Options
+	enc    *x264c.T
+	mem    x264Mem
+	logger cgo.Handle
+	pinner runtime.Pinner
+
+	// Timestamps are counted in ticks of tbNum/tbDen seconds.
+	tbNum, tbDen int64
+	delay        int64 // B-frame reorder delay, ticks
+	lastPTS      int64
+	started      bool
+
+	config   []byte
+	forceKey bool
+	closed   bool
+
+	ySize, cSize int
+	out          [1]Packet
+	buf          []byte
+}
+
+// NewH264 opens an encoder. On error nothing is left allocated.
+func NewH264(opts H264Options) (*H264, error) {
+	opts.setDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	e := &H264{opts: opts, ySize: opts.Width * opts.Height}
+	e.cSize = e.ySize / 4
+	if err := e.open(); err != nil {
+		e.free()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *H264) open() error {
+	o := &e.opts
+	var param x264c.Param
+	tune := o.Tune
+	if tune == "none" {
+		tune = ""
+	}
+	if x264c.ParamDefaultPreset(&param, o.Preset, tune) < 0 {
+		return fmt.Errorf("%w: preset %q or tune %q unknown to x264", ErrOptions, o.Preset, o.Tune)
+	}
+
+	// Logging goes through a callback with a handle in C memory, never to
+	// stderr.
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e.logger = cgo.NewHandle(logger)
+	e.mem.logCtx = (*C.uintptr_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.uintptr_t(0)))))
+	*e.mem.logCtx = C.uintptr_t(e.logger)
+	param.PfLog = x264LogFunc()
+	param.PLogPrivate = unsafe.Pointer(e.mem.logCtx)
+	param.ILogLevel = x264c.LogWarning
+	if o.Logger != nil && o.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		param.ILogLevel = x264c.LogInfo
+	}
+
+	param.IWidth = int32(o.Width)
+	param.IHeight = int32(o.Height)
+	param.ICsp = x264c.CspI420
+	param.IBitdepth = 8
+	param.IThreads = int32(o.Threads)
+	param.IFpsNum = uint32(o.FrameRate.Num)
+	param.IFpsDen = uint32(o.FrameRate.Den)
+	if o.Timestamped {
+		param.BVfrInput = 1
+		param.ITimebaseNum, param.ITimebaseDen = 1, 90000
+	} else {
+		// One tick per frame: exact for any rational rate.
+		param.BVfrInput = 0
+		param.ITimebaseNum, param.ITimebaseDen = uint32(o.FrameRate.Den), uint32(o.FrameRate.Num)
+	}
+
+	keyint := int32(o.KeyframeInterval.Seconds()*o.FrameRate.Float() + 0.5)
+	if keyint < 1 {
+		keyint = 1
+	}
+	param.IKeyintMax = keyint
+	param.IKeyintMin = keyint
+	param.IScenecutThreshold = 0
+
+	param.IBframe = int32(o.BFrames)
+	if o.BFrames == 0 {
+		param.IBframePyramid = x264c.BPyramidNone
+	}
+
+	if o.Bitrate > 0 {
+		param.Rc.IRcMethod = x264c.RcAbr
+		param.Rc.IBitrate = int32(o.Bitrate)
+		param.Rc.IVbvMaxBitrate = int32(o.MaxBitrate)
+		param.Rc.IVbvBufferSize = int32(o.BufferSize)
+	} else {
+		param.Rc.IRcMethod = x264c.RcCrf
+		param.Rc.FRfConstant = float32(o.CRF)
+		if o.MaxBitrate > 0 {
+			param.Rc.IVbvMaxBitrate = int32(o.MaxBitrate)
+			param.Rc.IVbvBufferSize = int32(o.BufferSize)
+		}
+	}
+
+	// Length-prefixed NAL units, parameter sets only in the decoder
+	// configuration, no access unit delimiters.
+	param.BAnnexb = 0
+	param.BRepeatHeaders = 0
+	param.BAud = 0
+
+	if x264c.ParamApplyProfile(&param, o.Profile) < 0 {
+		return fmt.Errorf("%w: profile %q rejected by x264 for these options", ErrOptions, o.Profile)
+	}
+
+	e.enc = x264c.EncoderOpen(&param)
+	if e.enc == nil {
+		return fmt.Errorf("%w: x264 refused the parameters (%dx%d, %d/%d fps, preset %s, profile %s)",
+			ErrEncoder, o.Width, o.Height, o.FrameRate.Num, o.FrameRate.Den, o.Preset, o.Profile)
+	}
+
+	var actual x264c.Param
+	x264c.EncoderParameters(e.enc, &actual)
+	e.tbNum, e.tbDen = int64(actual.ITimebaseNum), int64(actual.ITimebaseDen)
+	if actual.IBframe > 0 {
+		// x264 stamps the first frames with DTS below their PTS by this
+		// many frames (encoder.c, i_bframe_delay); shifting keeps DTS >= 0.
+		e.delay = 1
+		if actual.IBframePyramid != x264c.BPyramidNone {
+			e.delay = 2
+		}
+	}
+
+	e.mem.picIn = (*x264c.Picture)(C.calloc(1, C.size_t(unsafe.Sizeof(x264c.Picture{}))))
+	e.mem.picOut = (*x264c.Picture)(C.calloc(1, C.size_t(unsafe.Sizeof(x264c.Picture{}))))
+	e.mem.nals = (**x264c.Nal)(C.calloc(1, C.size_t(unsafe.Sizeof(uintptr(0)))))
+	e.mem.nnal = (*int32)(C.calloc(1, 4))
+	e.mem.planes = C.malloc(C.size_t(e.ySize + 2*e.cSize))
+	x264c.PictureInit(e.mem.picIn)
+
+	n := x264c.EncoderHeaders(e.enc, e.nalSlot(), e.mem.nnal)
+	if n < 0 {
+		return fmt.Errorf("%w: x264 could not write the stream headers", ErrEncoder)
+	}
+	var sps, pps []byte
+	for _, nal := range e.nalList() {
+		p := nalPayload(nal)
+		switch nal.IType {
+		case x264c.NalSps:
+			sps = append([]byte(nil), p...)
+		case x264c.NalPps:
+			pps = append([]byte(nil), p...)
+		}
+	}
+	cfg, err := AVCDecoderConfig(sps, pps)
+	if err != nil {
+		return err
+	}
+	e.config = cfg
+	return nil
+}
+
+func (e *H264) nalSlot() []*x264c.Nal { return unsafe.Slice(e.mem.nals, 1) }
+
+// nalList is the array x264 returned in the last call; only its first
+// element pointer is stored, so the rest is reached through unsafe.Slice.
+func (e *H264) nalList() []x264c.Nal {
+	n := int(*e.mem.nnal)
+	if n <= 0 || *e.mem.nals == nil {
+		return nil
+	}
+	return unsafe.Slice(*e.mem.nals, n)
+}
+
+// nalPayload returns a NAL unit without its 4-byte length prefix.
+func nalPayload(n x264c.Nal) []byte {
+	p := unsafe.Slice((*byte)(n.PPayload), int(n.IPayload))
+	if len(p) < 4 {
+		return nil
+	}
+	return p[4:]
+}
+
+// DecoderConfig returns the AVCDecoderConfigurationRecord for this
+// stream, built from x264's own SPS and PPS.
+func (e *H264) DecoderConfig() []byte { return e.config }
+
+// Options returns the options in force, defaults filled in.
+func (e *H264) Options() H264Options { return e.opts }
+
+// Delay is how far the timestamps are shifted so that DTS never goes
+// below zero with B-frames: the picture given with PTS p comes out with
+// PTS p + Delay. It is 0 without B-frames.
+func (e *H264) Delay() time.Duration { return scale(e.delay, e.tbNum, e.tbDen) }
+
+// ForceKeyframe makes the next picture an IDR frame, as a new viewer or a
+// re-established connection needs.
+func (e *H264) ForceKeyframe() { e.forceKey = true }
+
+// Encode encodes one picture shown at pts. Presentation times must
+// increase. It returns the packets completed by this call: none while
+// x264 holds pictures back (lookahead, B-frames), which is not an error.
+// The returned slice and data are valid until the next call.
+func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
+	if e.closed {
+		return nil, ErrClosed
+	}
+	if img == nil {
+		return nil, ErrNilImage
+	}
+	b := img.Bounds()
+	if b.Dx() != e.opts.Width || b.Dy() != e.opts.Height {
+		return nil, fmt.Errorf("%w: got %dx%d, configured %dx%d", ErrImageSize, b.Dx(), b.Dy(), e.opts.Width, e.opts.Height)
+	}
+	if pts < 0 {
+		return nil, fmt.Errorf("%w: negative PTS %v", ErrOptions, pts)
+	}
+	ticks := e.toTicks(pts)
+	if e.started && ticks <= e.lastPTS {
+		return nil, fmt.Errorf("encode: PTS %v does not come after the previous picture's (%v)", pts, scale(e.lastPTS, e.tbNum, e.tbDen))
+	}
+
+	pic := e.mem.picIn
+	pic.IType = x264c.TypeAuto
+	if e.forceKey {
+		pic.IType = x264c.TypeIdr
+	}
+	pic.IPts = ticks
+	pic.Img.ICsp = x264c.CspI420
+	pic.Img.IPlane = 3
+	e.setPlanes(img)
+	ret := x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, pic, e.mem.picOut)
+	e.pinner.Unpin()
+	pic.Img.Plane = [4]unsafe.Pointer{}
+	if ret < 0 {
+		return nil, fmt.Errorf("%w: x264_encoder_encode returned %d", ErrEncoder, ret)
+	}
+	e.forceKey = false
+	e.started = true
+	e.lastPTS = ticks
+	return e.output(ret), nil
+}
+
+// setPlanes points the input picture at the image's planes: straight at
+// a 4:2:0 YCbCr image's memory (pinned for the call), or at a converted
+// copy in C memory for anything else.
+func (e *H264) setPlanes(img image.Image) {
+	pic := e.mem.picIn
+	w := e.opts.Width
+	if m, ok := img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+		yi := m.YOffset(m.Rect.Min.X, m.Rect.Min.Y)
+		ci := m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
+		y, cb, cr := &m.Y[yi], &m.Cb[ci], &m.Cr[ci]
+		e.pinner.Pin(y)
+		e.pinner.Pin(cb)
+		e.pinner.Pin(cr)
+		pic.Img.Plane[0], pic.Img.Plane[1], pic.Img.Plane[2] = unsafe.Pointer(y), unsafe.Pointer(cb), unsafe.Pointer(cr)
+		pic.Img.IStride[0], pic.Img.IStride[1], pic.Img.IStride[2] = int32(m.YStride), int32(m.CStride), int32(m.CStride)
+		return
+	}
+	all := unsafe.Slice((*byte)(e.mem.planes), e.ySize+2*e.cSize)
+	y, cb, cr := all[:e.ySize], all[e.ySize:e.ySize+e.cSize], all[e.ySize+e.cSize:]
+	switch m := img.(type) {
+	case *image.RGBA:
+		rgbaToI420(y, cb, cr, m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y):], m.Stride, w, e.opts.Height, false)
+	case *image.NRGBA:
+		rgbaToI420(y, cb, cr, m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y):], m.Stride, w, e.opts.Height, true)
+	default:
+		anyToI420(y, cb, cr, img, w, e.opts.Height)
+	}
+	pic.Img.Plane[0] = unsafe.Pointer(&y[0])
+	pic.Img.Plane[1] = unsafe.Pointer(&cb[0])
+	pic.Img.Plane[2] = unsafe.Pointer(&cr[0])
+	pic.Img.IStride[0], pic.Img.IStride[1], pic.Img.IStride[2] = int32(w), int32(w/2), int32(w/2)
+}
+
+// Flush drains the pictures x264 still holds, returning the packets of
+// one of them per call, and nil once none is left.
+func (e *H264) Flush() ([]Packet, error) {
+	if e.closed {
+		return nil, ErrClosed
+	}
+	for x264c.EncoderDelayedFrames(e.enc) > 0 {
+		ret := x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, nil, e.mem.picOut)
+		if ret < 0 {
+			return nil, fmt.Errorf("%w: x264_encoder_encode (flush) returned %d", ErrEncoder, ret)
+		}
+		if pkts := e.output(ret); len(pkts) > 0 {
+			return pkts, nil
+		}
+	}
+	return nil, nil
+}
+
+// output turns what x264 returned into a packet, dropping parameter sets
+// and delimiters, which belong in the decoder configuration.
+func (e *H264) output(size int32) []Packet {
+	if size <= 0 {
+		return nil
+	}
+	nals := e.nalList()
+	if len(nals) == 0 {
+		return nil
+	}
+	// x264 lays the payloads out back to back; keep that buffer when
+	// nothing has to go.
+	data := unsafe.Slice((*byte)(nals[0].PPayload), int(size))
+	for _, n := range nals {
+		if n.IType == x264c.NalSps || n.IType == x264c.NalPps || n.IType == x264c.NalAud {
+			e.buf = e.buf[:0]
+			for _, n := range nals {
+				if n.IType != x264c.NalSps && n.IType != x264c.NalPps && n.IType != x264c.NalAud {
+					e.buf = append(e.buf, unsafe.Slice((*byte)(n.PPayload), int(n.IPayload))...)
+				}
+			}
+			data = e.buf
+			break
+		}
+	}
+	out := e.mem.picOut
+	e.out[0] = Packet{
+		Data:     data,
+		PTS:      scale(out.IPts+e.delay, e.tbNum, e.tbDen),
+		DTS:      scale(out.IDts+e.delay, e.tbNum, e.tbDen),
+		Keyframe: out.BKeyframe != 0,
+	}
+	return e.out[:]
+}
+
+// toTicks rounds a duration to the nearest tick of the time base.
+func (e *H264) toTicks(d time.Duration) int64 {
+	// d*tbDen/(tbNum*1e9) in 128 bits: hours of media at 90 kHz overflow
+	// 64 bits otherwise.
+	den := uint64(e.tbNum) * uint64(time.Second)
+	hi, lo := bits.Mul64(uint64(d), uint64(e.tbDen))
+	lo, carry := bits.Add64(lo, den/2, 0)
+	hi += carry
+	q, _ := bits.Div64(hi, lo, den)
+	return int64(q)
+}
+
+// Close frees the encoder and all its C memory. It is safe to call more
+// than once; x264 itself crashes on a second close.
+func (e *H264) Close() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.free()
+	return nil
+}
+
+func (e *H264) free() {
+	if e.enc != nil {
+		x264c.EncoderClose(e.enc)
+		e.enc = nil
+	}
+	for _, p := range []unsafe.Pointer{
+		unsafe.Pointer(e.mem.picIn), unsafe.Pointer(e.mem.picOut), unsafe.Pointer(e.mem.nals),
+		unsafe.Pointer(e.mem.nnal), e.mem.planes, unsafe.Pointer(e.mem.logCtx),
+	} {
+		if p != nil {
+			C.free(p)
+		}
+	}
+	e.mem = x264Mem{}
+	if e.logger != 0 {
+		e.logger.Delete()
+		e.logger = 0
+	}
+}

@@ -1,0 +1,262 @@
+package encode
+
+import (
+	"errors"
+	"image"
+	"strings"
+	"testing"
+	"time"
+)
+
+func encodeAll(t testing.TB, e *H264, frames int, draw func(i int) image.Image) []Packet {
+	t.Helper()
+	var out []Packet
+	keep := func(pk []Packet) {
+		for _, p := range pk {
+			p.Data = append([]byte(nil), p.Data...)
+			out = append(out, p)
+		}
+	}
+	fd := e.Options().FrameRate.FrameDuration()
+	for i := 0; i < frames; i++ {
+		pk, err := e.Encode(draw(i), time.Duration(i)*fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep(pk)
+	}
+	for {
+		pk, err := e.Flush()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pk == nil {
+			return out
+		}
+		keep(pk)
+	}
+}
+
+// TestH264DecodesWithFFprobe encodes a known pattern, stores it with an
+// independent FLV writer and checks what ffprobe reads back.
+func TestH264DecodesWithFFprobe(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		bframes int
+		tune    string
+		rate    Rational
+	}{
+		{"zerolatency", 0, "", Rational{30, 1}},
+		{"bframes", 3, "film", Rational{30, 1}},
+		{"ntsc", 0, "", Rational{30000, 1001}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const w, h, frames = 320, 240, 75
+			e, err := NewH264(H264Options{Width: w, Height: h, FrameRate: c.rate, BFrames: c.bframes, Tune: c.tune, KeyframeInterval: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			pkts := encodeAll(t, e, frames, func(i int) image.Image { return pattern(w, h, i) })
+			if len(pkts) != frames {
+				t.Fatalf("%d packets for %d frames", len(pkts), frames)
+			}
+			var lastDTS time.Duration = -1
+			for i, p := range pkts {
+				if p.DTS < lastDTS || p.PTS < p.DTS {
+					t.Fatalf("packet %d: PTS %v DTS %v after DTS %v", i, p.PTS, p.DTS, lastDTS)
+				}
+				lastDTS = p.DTS
+			}
+			if c.bframes > 0 && e.Delay() == 0 {
+				t.Fatal("B-frames but no reorder delay")
+			}
+			path := writeFLV(t, e.DecoderConfig(), pkts)
+
+			out := string(run(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+				"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path))
+			if want := "h264,320,240,75"; strings.TrimSpace(out) != want {
+				t.Fatalf("ffprobe: %q, want %q", out, want)
+			}
+			if errs := run(t, "ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"); len(errs) != 0 {
+				t.Fatalf("decode errors: %s", errs)
+			}
+			probed := probePackets(t, path)
+			var keys []int
+			reordered := false
+			for i, p := range probed {
+				if p.Key {
+					keys = append(keys, int((p.PTS-e.Delay()).Seconds()*c.rate.Float()+0.5))
+				}
+				if p.PTS != p.DTS {
+					reordered = true
+				}
+				if i > 0 && p.DTS < probed[i-1].DTS {
+					t.Fatalf("ffprobe DTS goes back at %d: %v < %v", i, p.DTS, probed[i-1].DTS)
+				}
+			}
+			// A keyframe every second of frames, at frame 0, 30, 60.
+			kf := int(c.rate.Float() + 0.5)
+			if len(keys) != 3 || keys[0] != 0 || keys[1] != kf || keys[2] != 2*kf {
+				t.Fatalf("keyframes at frames %v, want 0, %d, %d", keys, kf, 2*kf)
+			}
+			if reordered != (c.bframes > 0) {
+				t.Fatalf("PTS != DTS seen: %v, with %d B-frames", reordered, c.bframes)
+			}
+		})
+	}
+}
+
+func TestH264ForceKeyframe(t *testing.T) {
+	e, err := NewH264(H264Options{Width: 64, Height: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	img := pattern(64, 64, 0)
+	for i := 0; i < 10; i++ {
+		if i == 5 {
+			e.ForceKeyframe()
+		}
+		pk, err := e.Encode(img, time.Duration(i)*time.Second/30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pk) != 1 {
+			t.Fatalf("frame %d: %d packets with zerolatency", i, len(pk))
+		}
+		if want := i == 0 || i == 5; pk[0].Keyframe != want {
+			t.Fatalf("frame %d keyframe %v, want %v", i, pk[0].Keyframe, want)
+		}
+	}
+}
+
+func TestH264BadInput(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts H264Options
+		want string
+	}{
+		{"odd width", H264Options{Width: 641, Height: 360}, "641x360"},
+		{"odd height", H264Options{Width: 640, Height: 361}, "must be even"},
+		{"negative size", H264Options{Width: -2, Height: 360}, "out of range"},
+		{"frame rate", H264Options{FrameRate: Rational{0, 1}, Width: 64, Height: 64}, "frame rate 0/1"},
+		{"crf", H264Options{CRF: 60}, "CRF 60"},
+		{"bframes zerolatency", H264Options{BFrames: 2}, "zerolatency"},
+		{"bframes timestamped", H264Options{BFrames: 2, Tune: "film", Timestamped: true}, "constant frame rate"},
+		{"profile", H264Options{Profile: "extreme"}, `"extreme"`},
+		{"preset", H264Options{Preset: "warp"}, `"warp"`},
+	} {
+		e, err := NewH264(c.opts)
+		if err == nil {
+			e.Close()
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (want ErrOptions naming %s)", c.name, err, c.want)
+		}
+	}
+
+	e, err := NewH264(H264Options{Width: 64, Height: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Encode(nil, 0); !errors.Is(err, ErrNilImage) {
+		t.Errorf("nil image: %v", err)
+	}
+	if _, err := e.Encode(image.NewRGBA(image.Rect(0, 0, 64, 64)), 0); !errors.Is(err, ErrImageSize) || !strings.Contains(err.Error(), "64x64") {
+		t.Errorf("wrong size: %v", err)
+	}
+	if _, err := e.Encode(image.NewRGBA(image.Rect(0, 0, 64, 48)), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Encode(image.NewRGBA(image.Rect(0, 0, 64, 48)), time.Second); err == nil {
+		t.Error("repeated PTS accepted")
+	}
+}
+
+// TestRGBAToI420 checks the BT.601 limited-range conversion on colours
+// whose values the standard fixes.
+func TestRGBAToI420(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		rgba      [4]uint8
+		straight  bool
+		y, cb, cr uint8
+	}{
+		{"black", [4]uint8{0, 0, 0, 255}, false, 16, 128, 128},
+		{"white", [4]uint8{255, 255, 255, 255}, false, 235, 128, 128},
+		{"red", [4]uint8{255, 0, 0, 255}, false, 82, 90, 240},
+		{"green", [4]uint8{0, 255, 0, 255}, false, 145, 54, 34},
+		{"blue", [4]uint8{0, 0, 255, 255}, false, 41, 240, 110},
+		{"transparent white straight", [4]uint8{255, 255, 255, 0}, true, 16, 128, 128},
+	} {
+		pix := make([]byte, 4*4)
+		for i := 0; i < 4; i++ {
+			copy(pix[4*i:], c.rgba[:])
+		}
+		y, cb, cr := make([]byte, 4), make([]byte, 1), make([]byte, 1)
+		rgbaToI420(y, cb, cr, pix, 8, 2, 2, c.straight)
+		// The 8-bit integer form may round one step off the real-valued
+		// equations (green: 144.6).
+		near := func(a, b uint8) bool { return a == b || a+1 == b || a == b+1 }
+		if !near(y[0], c.y) || y[3] != y[0] || !near(cb[0], c.cb) || !near(cr[0], c.cr) {
+			t.Errorf("%s: Y %d Cb %d Cr %d, want %d %d %d", c.name, y[0], cb[0], cr[0], c.y, c.cb, c.cr)
+		}
+	}
+}
+
+// TestH264InputPathsAgree feeds the same picture as RGBA, NRGBA, YCbCr
+// with padded strides and a generic image, and requires the same
+// bitstream from the paths that see identical planes.
+func TestH264InputPathsAgree(t *testing.T) {
+	const w, h = 64, 48
+	src := pattern(w, h, 3)
+	// An RGBA sub-image whose stride is wider than its width.
+	big := image.NewRGBA(image.Rect(0, 0, w+16, h+4))
+	for y := 0; y < h; y++ {
+		copy(big.Pix[(y+2)*big.Stride+4*8:], src.Pix[y*src.Stride:y*src.Stride+4*w])
+	}
+	sub := big.SubImage(image.Rect(8, 2, 8+w, 2+h))
+	nrgba := &image.NRGBA{Pix: src.Pix, Stride: src.Stride, Rect: src.Rect}
+	generic := struct{ image.Image }{src} // hides the concrete type
+
+	first := func(img image.Image) []byte {
+		e, err := NewH264(H264Options{Width: w, Height: h, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		pk, err := e.Encode(img, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pk) != 1 || !pk[0].Keyframe {
+			t.Fatalf("first packet: %d packets", len(pk))
+		}
+		return append([]byte(nil), pk[0].Data...)
+	}
+	ref := first(src)
+	for name, img := range map[string]image.Image{"rgba sub-image": sub, "nrgba": nrgba, "generic": generic} {
+		if got := first(img); string(got) != string(ref) {
+			t.Errorf("%s: bitstream differs from RGBA", name)
+		}
+	}
+
+	// A YCbCr with padded strides, filled from the converted planes.
+	y, cb, cr := make([]byte, w*h), make([]byte, w*h/4), make([]byte, w*h/4)
+	rgbaToI420(y, cb, cr, src.Pix, src.Stride, w, h, false)
+	ycc := image.NewYCbCr(image.Rect(0, 0, w+32, h+8), image.YCbCrSubsampleRatio420)
+	for r := 0; r < h; r++ {
+		copy(ycc.Y[(r+4)*ycc.YStride+16:], y[r*w:(r+1)*w])
+	}
+	for r := 0; r < h/2; r++ {
+		copy(ycc.Cb[(r+2)*ycc.CStride+8:], cb[r*w/2:(r+1)*w/2])
+		copy(ycc.Cr[(r+2)*ycc.CStride+8:], cr[r*w/2:(r+1)*w/2])
+	}
+	if got := first(ycc.SubImage(image.Rect(16, 4, 16+w, 4+h))); string(got) != string(ref) {
+		t.Error("YCbCr sub-image with padded strides: bitstream differs from RGBA")
+	}
+}

@@ -1,0 +1,48 @@
+// Package encode turns raw pictures and PCM into timestamped H.264 and
+// AAC packets, in-process: H.264 through x264, AAC-LC through vo-aacenc.
+//
+// Each encoder also gives the decoder configuration a container needs
+// before any media: the AVCDecoderConfigurationRecord for H.264 and the
+// AudioSpecificConfig for AAC.
+package encode
+
+import "time"
+
+// Packet is one encoded access unit (H.264) or frame (AAC).
+//
+// The packets an encoder returns, and their Data, are valid until the next
+// call on that encoder: copy what must outlive it.
+type Packet struct {
+	// Data is an H.264 access unit in AVCC form (NAL units each prefixed
+	// with a 4-byte big-endian length; no SPS, PPS or AUD), or one raw
+	// AAC frame (no ADTS header).
+	Data []byte
+	// PTS is the presentation time.
+	PTS time.Duration
+	// DTS is the decoding time; DTS <= PTS, and DTS never decreases.
+	// It equals PTS for audio and for video without B-frames.
+	DTS time.Duration
+	// Keyframe is true for an IDR access unit; always true for AAC.
+	Keyframe bool
+}
+
+// Rational is a frame rate as a fraction, such as 30000/1001.
+type Rational struct {
+	Num, Den int
+}
+
+// Float returns Num/Den.
+func (r Rational) Float() float64 { return float64(r.Num) / float64(r.Den) }
+
+// FrameDuration is the duration of one frame, rounded down to the
+// nanosecond.
+func (r Rational) FrameDuration() time.Duration {
+	return time.Duration(int64(time.Second) * int64(r.Den) / int64(r.Num))
+}
+
+// scale converts n units of num/den seconds to a Duration without
+// overflowing for any stream length a 64-bit tick count can hold.
+func scale(n int64, num, den int64) time.Duration {
+	q, r := n/den, n%den
+	return time.Duration(q*num*int64(time.Second) + r*num*int64(time.Second)/den)
+}
