@@ -82,9 +82,11 @@ type AAC struct {
 	frameLen int // bytes of PCM per AAC frame
 	pending  []byte
 	samples  int64 // samples per channel handed to the codec
-	outCount int64 // frames produced
-	config   []byte
-	closed   bool
+	// unflushed is set while input sits in the codec's delay line.
+	unflushed bool
+	outCount  int64 // frames produced
+	config    []byte
+	closed    bool
 
 	in, out unsafe.Pointer // PCM and AAC buffers in C memory, reused
 	outCap  int
@@ -182,24 +184,34 @@ func (a *AAC) Encode(pcm []byte) ([]Packet, error) {
 	return a.packets(), nil
 }
 
-// Flush encodes the last partial frame padded with silence and returns
-// its packet (nil if nothing was pending).
+// Flush encodes the last partial frame padded with silence, then enough
+// silence to push the encoder's delay out, so that every sample given to
+// Encode reaches the decoder. It returns nil if nothing was given since
+// the last Flush.
 func (a *AAC) Flush() ([]Packet, error) {
 	if a.closed {
 		return nil, ErrClosed
 	}
 	a.pkts, a.data = a.pkts[:0], a.data[:0]
-	if len(a.pending) == 0 {
+	if len(a.pending) == 0 && !a.unflushed {
 		return nil, nil
 	}
 	n := len(a.pending)
 	a.pending = a.pending[:a.frameLen]
 	clear(a.pending[n:])
-	err := a.encodeFrame(a.pending)
-	a.pending = a.pending[:0]
-	if err != nil {
-		return nil, err
+	frames := (aacPrimingSamples + AACFrameSamples - 1) / AACFrameSamples
+	if n > 0 {
+		frames++
 	}
+	for i := 0; i < frames; i++ {
+		if err := a.encodeFrame(a.pending); err != nil {
+			a.pending = a.pending[:0]
+			return nil, err
+		}
+		clear(a.pending)
+	}
+	a.pending = a.pending[:0]
+	a.unflushed = false
 	return a.packets(), nil
 }
 
@@ -211,6 +223,7 @@ func (a *AAC) encodeFrame(frame []byte) error {
 		return fmt.Errorf("%w: vo-aacenc input: %w", ErrEncoder, err)
 	}
 	a.samples += AACFrameSamples
+	a.unflushed = true
 	out, info := a.cout, a.cinfo
 	for {
 		out.Buffer, out.Length = a.out, uint64(a.outCap)

@@ -9,8 +9,8 @@ import (
 
 // encoderUnderTest is what the conformance suite needs of an encoder.
 type encoderUnderTest struct {
-	name   string
-	open   func() (encodeOne func(i int) ([]Packet, error), flush func() ([]Packet, error), close func() error, err error)
+	name string
+	open func() (encodeOne func(i int) ([]Packet, error), flush func() ([]Packet, error), close func() error, err error)
 }
 
 // TestConformance runs the same contract against both encoders: Close

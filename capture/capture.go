@@ -1,0 +1,121 @@
+// Package capture defines the producers that feed a golivecast stream:
+// video sources that yield images and audio sources that yield PCM, with
+// Func adapters, push adapters for programs that own their loop, and ready
+// sources (tone, silence, images from a function).
+//
+// A source ends by returning io.EOF. Any other error ends the stream with
+// that error.
+package capture
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"time"
+)
+
+// Frame is one picture handed to the publisher.
+type Frame struct {
+	// Image is the picture. The publisher reads it before it asks the
+	// source for the next frame; the source must not change it until then.
+	Image image.Image
+	// PTS is the media time of the frame when the producer stamps its own
+	// frames (timestamped mode). It is ignored in constant-frame-rate mode.
+	PTS time.Duration
+}
+
+// VideoSource yields frames. ReadFrame blocks until the next frame is
+// ready, the context ends, or the source ends (io.EOF).
+//
+// The publisher asks for one frame per output frame interval: a source
+// that draws on demand draws exactly one image per output frame. A
+// producer that runs on its own clock should be wrapped with a push
+// adapter (VideoPush) or Latest, which keep only the newest image.
+type VideoSource interface {
+	ReadFrame(ctx context.Context) (Frame, error)
+}
+
+// VideoSourceFunc adapts a function to a VideoSource.
+type VideoSourceFunc func(ctx context.Context) (Frame, error)
+
+// ReadFrame calls f(ctx).
+func (f VideoSourceFunc) ReadFrame(ctx context.Context) (Frame, error) { return f(ctx) }
+
+// AudioFormat describes PCM: signed 16-bit little-endian samples,
+// interleaved by channel.
+type AudioFormat struct {
+	// SampleRate in Hz.
+	SampleRate int
+	// Channels is 1 (mono) or 2 (stereo).
+	Channels int
+}
+
+// BytesPerFrame is the size of one sample for every channel.
+func (f AudioFormat) BytesPerFrame() int { return 2 * f.Channels }
+
+// Duration is the media time covered by n bytes of PCM in this format.
+func (f AudioFormat) Duration(n int) time.Duration {
+	if f.SampleRate <= 0 || f.Channels <= 0 {
+		return 0
+	}
+	return framesToDuration(int64(n/f.BytesPerFrame()), f.SampleRate)
+}
+
+// Validate reports whether the format is one golivecast can carry. The
+// error wraps ErrFormat.
+func (f AudioFormat) Validate() error {
+	if f.SampleRate < 8000 || f.SampleRate > 96000 {
+		return fmt.Errorf("%w: sample rate %d Hz out of range [8000, 96000]", ErrFormat, f.SampleRate)
+	}
+	if f.Channels != 1 && f.Channels != 2 {
+		return fmt.Errorf("%w: %d channels: only 1 (mono) or 2 (stereo) are supported", ErrFormat, f.Channels)
+	}
+	return nil
+}
+
+// AudioChunk is a run of PCM in the source's format.
+type AudioChunk struct {
+	// Data holds signed 16-bit little-endian samples, interleaved; its
+	// length is a whole number of sample frames. The publisher copies it
+	// before the next ReadAudio call.
+	Data []byte
+	// PTS is the media time of the first sample when the producer stamps
+	// its chunks; the publisher derives audio time from sample counts and
+	// uses PTS only to measure drift.
+	PTS time.Duration
+}
+
+// AudioSource yields PCM. ReadAudio blocks until the next chunk is ready,
+// the context ends, or the source ends (io.EOF).
+type AudioSource interface {
+	Format() AudioFormat
+	ReadAudio(ctx context.Context) (AudioChunk, error)
+}
+
+// AudioSourceFunc adapts a function and a format to an AudioSource.
+func AudioSourceFunc(format AudioFormat, read func(ctx context.Context) (AudioChunk, error)) AudioSource {
+	return &audioFunc{format: format, read: read}
+}
+
+type audioFunc struct {
+	format AudioFormat
+	read   func(ctx context.Context) (AudioChunk, error)
+}
+
+func (a *audioFunc) Format() AudioFormat { return a.format }
+
+func (a *audioFunc) ReadAudio(ctx context.Context) (AudioChunk, error) { return a.read(ctx) }
+
+// framesToDuration converts a sample-frame count to media time without the
+// overflow that frames*time.Second hits after about 53 hours at 48 kHz.
+func framesToDuration(frames int64, rate int) time.Duration {
+	r := int64(rate)
+	return time.Duration(frames/r)*time.Second + time.Duration(frames%r*int64(time.Second)/r)
+}
+
+// durationToFrames is the inverse of framesToDuration, rounding down, so a
+// length in time never yields a sample past its end.
+func durationToFrames(d time.Duration, rate int) int64 {
+	r := int64(rate)
+	return int64(d/time.Second)*r + int64(d%time.Second)*r/int64(time.Second)
+}

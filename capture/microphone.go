@@ -1,0 +1,300 @@
+package capture
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gen2brain/malgo"
+)
+
+// DefaultMicrophoneFormat is the format a Microphone delivers when
+// MicrophoneOptions.Format is left zero: 48 kHz stereo, the rate video
+// platforms recommend and AAC encodes natively.
+var DefaultMicrophoneFormat = AudioFormat{SampleRate: 48000, Channels: 2}
+
+// DefaultMicrophoneQueue is the capture buffer of a Microphone when
+// MicrophoneOptions.MaxQueued is zero.
+const DefaultMicrophoneQueue = time.Second
+
+// MicrophoneOptions configures OpenMicrophone. The zero value opens the
+// default capture device of the first audio system that starts.
+type MicrophoneOptions struct {
+	// Device selects the capture device by ID or name, as ListDevices
+	// reports them. It defaults to "": the backend's default device.
+	Device string
+
+	// Format is the PCM delivered by ReadAudio; the audio system converts
+	// from the device's own rate and channel count. A zero field defaults
+	// to the matching field of DefaultMicrophoneFormat (48000 Hz, 2
+	// channels).
+	Format AudioFormat
+
+	// Backend selects the audio system. It defaults to BackendAuto.
+	Backend Backend
+
+	// MaxQueued bounds the audio captured but not yet read. Audio that
+	// arrives while it is full is dropped and counted in Stats, because
+	// the capture thread must never wait for the reader. It defaults to
+	// DefaultMicrophoneQueue.
+	MaxQueued time.Duration
+
+	// Logger receives open, drop and audio-system messages. It defaults
+	// to nil: no logging.
+	Logger *slog.Logger
+}
+
+// MicrophoneStats counts sample frames through a Microphone.
+type MicrophoneStats struct {
+	// Captured is the number of sample frames the device delivered.
+	Captured int64
+	// Read is the number of sample frames returned by ReadAudio.
+	Read int64
+	// Dropped is the number of sample frames lost because the queue was
+	// full: the reader fell behind by more than MaxQueued.
+	Dropped int64
+	// Queued is the captured audio waiting to be read.
+	Queued time.Duration
+}
+
+// Microphone is an AudioSource that captures from an audio input device
+// (or a monitor of an output, on PulseAudio) through miniaudio.
+//
+// Audio is captured on the audio system's thread into a bounded ring
+// from the moment OpenMicrophone returns; ReadAudio takes it out. ReadAudio
+// is meant for one reader, the publisher.
+type Microphone struct {
+	format  AudioFormat
+	device  DeviceInfo
+	log     *slog.Logger
+	ac      *audioContext
+	dev     *malgo.Device
+	ring    *pcmRing
+	wake    chan struct{} // capacity 1: the capture thread wakes the reader
+	done    chan struct{} // closed by Close once the device is released
+	stopped chan struct{} // closed when the device stops on its own
+
+	captured atomic.Int64
+	dropped  atomic.Int64
+	read     atomic.Int64 // sample frames returned by ReadAudio
+	stopOnce sync.Once
+
+	readMu      sync.Mutex // serializes readers; never taken by Close or Stats
+	out         []byte     // Data of the last chunk, reused
+	lastDropped int64      // drops already logged
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenMicrophone opens a capture device and starts capturing. The error
+// names the device and backend and wraps ErrNoBackend when no audio
+// system starts, or ErrNoDevice when the device is missing or fails to
+// open (with the list of devices that exist).
+//
+// Without a sound card, ALSA fails to open its default device and
+// libasound prints its complaint on standard error, which this package
+// cannot silence.
+func OpenMicrophone(opts MicrophoneOptions) (*Microphone, error) {
+	format := opts.Format
+	if format.SampleRate == 0 {
+		format.SampleRate = DefaultMicrophoneFormat.SampleRate
+	}
+	if format.Channels == 0 {
+		format.Channels = DefaultMicrophoneFormat.Channels
+	}
+	if err := format.Validate(); err != nil {
+		return nil, err
+	}
+	maxQueued := opts.MaxQueued
+	if maxQueued < 0 {
+		return nil, fmt.Errorf("%w: microphone: negative queue limit %v", ErrFormat, maxQueued)
+	}
+	if maxQueued == 0 {
+		maxQueued = DefaultMicrophoneQueue
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	ac, err := openAudioContext(opts.Backend, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	m, err := openDevice(ac, opts.Device, format, maxQueued, log)
+	if err != nil {
+		ac.close()
+		return nil, err
+	}
+	log.Info("capture: microphone open", "device", m.device.Name, "id", m.device.ID,
+		"backend", ac.backend, "rate", format.SampleRate, "channels", format.Channels)
+	return m, nil
+}
+
+func openDevice(ac *audioContext, want string, format AudioFormat, maxQueued time.Duration, log *slog.Logger) (*Microphone, error) {
+	infos, ids, err := ac.devices()
+	if err != nil {
+		return nil, err
+	}
+	cfg := malgo.DefaultDeviceConfig(malgo.Capture)
+	cfg.Capture.Format = malgo.FormatS16
+	cfg.Capture.Channels = uint32(format.Channels)
+	cfg.SampleRate = uint32(format.SampleRate)
+
+	device := DeviceInfo{Name: "default capture device", Backend: ac.backend}
+	var pin runtime.Pinner
+	defer pin.Unpin() // miniaudio copies the ID during InitDevice
+	if want != "" {
+		i, err := findDevice(infos, want)
+		if err != nil {
+			return nil, fmt.Errorf("%w; backend %s", err, ac.describe())
+		}
+		device = infos[i]
+		id := &ids[i]
+		pin.Pin(id)
+		cfg.Capture.DeviceID = unsafe.Pointer(id)
+	} else {
+		for _, d := range infos {
+			if d.IsDefault {
+				device = d
+			}
+		}
+	}
+
+	frames := max(int(durationToFrames(maxQueued, format.SampleRate)), 1)
+	m := &Microphone{
+		format:  format,
+		device:  device,
+		log:     log,
+		ac:      ac,
+		ring:    newPCMRing(frames, format.BytesPerFrame()),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		// A chunk of at most 100 ms keeps latency low after a stall
+		// without many tiny reads.
+		out: make([]byte, max(format.SampleRate/10, 1)*format.BytesPerFrame()),
+	}
+	dev, err := malgo.InitDevice(ac.ctx.Context, cfg, malgo.DeviceCallbacks{Data: m.onData, Stop: m.onStop})
+	if err != nil {
+		return nil, fmt.Errorf("%w: open %v on %s: %w; capture devices: %s",
+			ErrNoDevice, device, ac.describe(), err, listDevices(infos))
+	}
+	if err := dev.Start(); err != nil {
+		dev.Uninit()
+		return nil, fmt.Errorf("%w: start %v on %s: %w", ErrNoDevice, device, ac.describe(), err)
+	}
+	m.dev = dev
+	return m, nil
+}
+
+// onData runs on the audio system's thread, with in pointing to C memory
+// valid only during the call: it is copied into the ring and nothing here
+// waits.
+func (m *Microphone) onData(_, in []byte, frames uint32) {
+	n := m.ring.write(in)
+	m.captured.Add(int64(frames))
+	if lost := (len(in) - n) / m.format.BytesPerFrame(); lost > 0 {
+		m.dropped.Add(int64(lost))
+	}
+	select {
+	case m.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// onStop runs when the device stops on its own: Close unregisters the
+// callbacks before it stops the device.
+func (m *Microphone) onStop() {
+	m.stopOnce.Do(func() { close(m.stopped) })
+}
+
+// Format returns the format ReadAudio delivers.
+func (m *Microphone) Format() AudioFormat { return m.format }
+
+// Device returns the device that was opened.
+func (m *Microphone) Device() DeviceInfo { return m.device }
+
+// ReadAudio returns the audio captured since the last call (at most
+// 100 ms of it), waiting for some if none is queued. Data stays valid
+// until the next ReadAudio call. PTS counts the sample frames returned
+// before this chunk; dropped audio leaves no gap in it, see Stats.
+//
+// After Close it returns what was captured, then io.EOF. If the device
+// stops on its own (unplugged, audio server gone) it returns what was
+// captured, then an error wrapping ErrDeviceStopped. The context bounds
+// the wait only.
+func (m *Microphone) ReadAudio(ctx context.Context) (AudioChunk, error) {
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
+	for {
+		// Check the end before reading: once it is seen, the capture
+		// thread has stopped, so an empty ring stays empty.
+		var end error
+		select {
+		case <-m.done:
+			end = io.EOF
+		case <-m.stopped:
+			end = fmt.Errorf("%w: %v on %v", ErrDeviceStopped, m.device, m.device.Backend)
+		default:
+		}
+		if n := m.ring.read(m.out); n > 0 {
+			m.logDrops()
+			frames := int64(n / m.format.BytesPerFrame())
+			pts := framesToDuration(m.read.Add(frames)-frames, m.format.SampleRate)
+			return AudioChunk{Data: m.out[:n], PTS: pts}, nil
+		}
+		if end != nil {
+			return AudioChunk{}, end
+		}
+		select {
+		case <-m.wake:
+		case <-m.done:
+		case <-m.stopped:
+		case <-ctx.Done():
+			return AudioChunk{}, ctx.Err()
+		}
+	}
+}
+
+// logDrops reports drops from the reader's goroutine, since logging from
+// the capture thread could block it.
+func (m *Microphone) logDrops() {
+	if d := m.dropped.Load(); d > m.lastDropped {
+		m.log.Warn("capture: microphone queue full, audio dropped",
+			"device", m.device.Name, "frames", d-m.lastDropped, "total", d)
+		m.lastDropped = d
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (m *Microphone) Stats() MicrophoneStats {
+	return MicrophoneStats{
+		Captured: m.captured.Load(),
+		Read:     m.read.Load(),
+		Dropped:  m.dropped.Load(),
+		Queued:   m.format.Duration(m.ring.len()),
+	}
+}
+
+// Close stops capturing and releases the device and the audio context;
+// ReadAudio then returns the audio still queued, then io.EOF. Close is
+// idempotent and safe from any goroutine; it returns the error of the
+// first call.
+func (m *Microphone) Close() error {
+	m.closeOnce.Do(func() {
+		// Uninit waits for the capture thread, so no callback runs after
+		// it and the ring is the consumer's alone.
+		m.dev.Uninit()
+		m.closeErr = m.ac.close()
+		close(m.done)
+	})
+	return m.closeErr
+}

@@ -1,0 +1,132 @@
+package capture
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"time"
+)
+
+// DefaultChunkFrames is the number of sample frames per chunk of a
+// generated source: 1024 is one AAC frame, so the encoder gets whole
+// frames without buffering.
+const DefaultChunkFrames = 1024
+
+// ToneSource generates a sine wave (or silence) as PCM. It is created by
+// Tone or Silence; set ChunkFrames and Duration before the first
+// ReadAudio.
+//
+// It does not sleep: each ReadAudio returns the next chunk at once, and
+// the publisher paces the stream against the wall clock. Every channel
+// carries the same signal. The phase follows from the sample index, so
+// the wave is continuous across chunks whatever their size.
+type ToneSource struct {
+	// ChunkFrames is the number of sample frames per chunk (the last
+	// chunk of a limited source may be shorter). It defaults to
+	// DefaultChunkFrames.
+	ChunkFrames int
+	// Duration, when positive, ends the source with io.EOF after exactly
+	// Duration of samples (rounded down to a whole sample frame). It
+	// defaults to zero: endless.
+	Duration time.Duration
+
+	format    AudioFormat
+	freq      float64
+	amplitude float64
+
+	mu   sync.Mutex
+	next int64 // index of the next sample frame
+	buf  []byte
+}
+
+// Tone returns an endless sine of freqHz at amplitude (0 to 1 of full
+// scale) in format. Invalid parameters (format, a frequency outside
+// (0, SampleRate/2), an amplitude outside [0, 1]) make ReadAudio return an
+// error wrapping ErrFormat, so Tone can be used inline.
+func Tone(format AudioFormat, freqHz, amplitude float64) *ToneSource {
+	return &ToneSource{format: format, freq: freqHz, amplitude: amplitude}
+}
+
+// Silence returns an endless source of digital silence in format, a Tone
+// of zero amplitude. It keeps the audio track alive for a program that
+// has nothing to say, since ingest servers drop streams whose audio stops.
+func Silence(format AudioFormat) *ToneSource {
+	return &ToneSource{format: format}
+}
+
+// Format returns the format given at creation.
+func (t *ToneSource) Format() AudioFormat { return t.format }
+
+func (t *ToneSource) validate() error {
+	if err := t.format.Validate(); err != nil {
+		return err
+	}
+	if t.amplitude < 0 || t.amplitude > 1 || math.IsNaN(t.amplitude) {
+		return fmt.Errorf("%w: tone amplitude %g outside [0, 1]", ErrFormat, t.amplitude)
+	}
+	nyquist := float64(t.format.SampleRate) / 2
+	if t.amplitude > 0 && !(t.freq > 0 && t.freq < nyquist) {
+		return fmt.Errorf("%w: tone frequency %g Hz outside (0, %g) at %d Hz sampling",
+			ErrFormat, t.freq, nyquist, t.format.SampleRate)
+	}
+	if t.ChunkFrames < 0 {
+		return fmt.Errorf("%w: tone chunk of %d frames", ErrFormat, t.ChunkFrames)
+	}
+	return nil
+}
+
+// ReadAudio returns the next chunk. Its Data stays valid until the next
+// ReadAudio call; its PTS is the sample index over the sample rate. It
+// returns ctx.Err() if ctx has ended, and io.EOF once Duration is reached.
+func (t *ToneSource) ReadAudio(ctx context.Context) (AudioChunk, error) {
+	if err := ctx.Err(); err != nil {
+		return AudioChunk{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.validate(); err != nil {
+		return AudioChunk{}, err
+	}
+
+	frames := int64(t.ChunkFrames)
+	if frames == 0 {
+		frames = DefaultChunkFrames
+	}
+	if t.Duration > 0 {
+		left := durationToFrames(t.Duration, t.format.SampleRate) - t.next
+		if left <= 0 {
+			return AudioChunk{}, io.EOF
+		}
+		frames = min(frames, left)
+	}
+
+	ch := t.format.Channels
+	n := int(frames) * 2 * ch
+	if cap(t.buf) < n {
+		t.buf = make([]byte, n)
+	}
+	buf := t.buf[:n]
+	if t.amplitude == 0 {
+		clear(buf)
+	} else {
+		rate := float64(t.format.SampleRate)
+		scale := t.amplitude * math.MaxInt16
+		for i := range int(frames) {
+			// Reducing f*n modulo the rate before scaling keeps the phase
+			// exact for long streams, where 2*pi*f*n/rate would lose
+			// precision.
+			cycles := math.Mod(t.freq*float64(t.next+int64(i)), rate) / rate
+			v := uint16(int16(math.Round(scale * math.Sin(2*math.Pi*cycles))))
+			for c := range ch {
+				o := (i*ch + c) * 2
+				buf[o] = byte(v)
+				buf[o+1] = byte(v >> 8)
+			}
+		}
+	}
+	pts := framesToDuration(t.next, t.format.SampleRate)
+	t.next += frames
+	return AudioChunk{Data: buf, PTS: pts}, nil
+}

@@ -1,0 +1,55 @@
+package nginxtest
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// config renders nginx.conf. Every path nginx writes to is inside dir.
+//
+// Recordings: "record all" writes each publish to
+// records/KEY-UNIXSECONDS.flv ("record_unique on"), so a reconnect makes a
+// second file rather than overwriting the first, unless both publishes of
+// the same key start within the same second.
+func config(dir, module string, port int, opts Options) string {
+	var b strings.Builder
+	if module != "" {
+		fmt.Fprintf(&b, "load_module %s;\n", module)
+	}
+	fmt.Fprintf(&b, `daemon off;
+master_process off;
+worker_processes 1;
+pid %s;
+error_log %s info;
+
+events {
+    worker_connections 64;
+}
+
+rtmp {
+    access_log %s;
+    server {
+        listen 127.0.0.1:%d;
+        chunk_size 4096;
+`,
+		filepath.Join(dir, "nginx.pid"),
+		filepath.Join(dir, "logs", "error.log"),
+		filepath.Join(dir, "logs", "access.log"),
+		port)
+	for _, app := range opts.Apps {
+		fmt.Fprintf(&b, `
+        application %s {
+            live on;
+            record all;
+            record_path %s;
+            record_unique on;
+`, app, filepath.Join(dir, "records"))
+		if opts.DenyPublish {
+			b.WriteString("            deny publish all;\n")
+		}
+		b.WriteString("        }\n")
+	}
+	b.WriteString("    }\n}\n")
+	return b.String()
+}

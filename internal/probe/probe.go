@@ -1,0 +1,62 @@
+// Package probe runs ffprobe and ffmpeg on a media file for tests, as an
+// independent decoder of what a publisher or a server produced: streams,
+// packet timestamps, decode errors, decoded luma and PCM.
+//
+// ffprobe and ffmpeg are test tools only; the library never runs them. Under
+// CI=true a missing binary fails the test, elsewhere it skips it. Every
+// command is bounded by a timeout.
+package probe
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Timeout bounds each ffprobe or ffmpeg run.
+const Timeout = 60 * time.Second
+
+const missingHint = "ffprobe and ffmpeg are needed (Debian: apt-get install ffmpeg)"
+
+// Require fails the test under CI=true, and skips it otherwise, when
+// ffprobe or ffmpeg cannot be found. Every helper here calls it first.
+func Require(t testing.TB) {
+	t.Helper()
+	for _, name := range []string{"ffprobe", "ffmpeg"} {
+		if _, err := exec.LookPath(name); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("probe: %s: %v", missingHint, err)
+			}
+			t.Skipf("probe: %s: %v", missingHint, err)
+		}
+	}
+}
+
+// run executes name with args and returns its stdout and stderr; a
+// non-zero exit or the timeout fails the test with stderr in the message.
+func run(t testing.TB, name string, args ...string) (stdout, stderr []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errOut
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("probe: %s timed out after %v: %s %s", name, Timeout, name, strings.Join(args, " "))
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("probe: %s: %v", name, err)
+		}
+		t.Fatalf("probe: %s %s: %v\n%s", name, strings.Join(args, " "), err, errOut.String())
+	}
+	return out.Bytes(), errOut.Bytes()
+}

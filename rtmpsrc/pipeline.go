@@ -1,0 +1,241 @@
+package rtmpsrc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/golivecast/golivecast/capture"
+	"github.com/golivecast/golivecast/encode"
+)
+
+// runVideo reads pictures and encodes them. In constant-frame-rate mode
+// it makes exactly one picture per frame interval of media time: a live
+// stream repeats the last picture when the source has nothing new by the
+// time the frame is due; a file waits for the source.
+func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode.H264, t *track) error {
+	defer close(t.ch)
+	frames := make(chan capture.Frame)
+	readErr := make(chan error, 1)
+	rctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		// The reader runs one picture ahead of the encoder, so a source
+		// that draws on demand draws while the previous one encodes.
+		defer wg.Done()
+		for {
+			f, err := p.cfg.Video.ReadFrame(rctx)
+			if err == nil && f.Image == nil {
+				err = errors.New("rtmpsrc: video source returned a frame without an image")
+			}
+			if err != nil {
+				readErr <- err
+				return
+			}
+			select {
+			case frames <- f:
+			case <-rctx.Done():
+				return
+			}
+		}
+	}()
+
+	fd := enc.Options().FrameRate
+	var (
+		last    image.Image
+		lastPTS = time.Duration(-1)
+		ended   bool
+	)
+	for i := int64(0); !ended; i++ {
+		var pts time.Duration
+		if !p.cfg.Timestamped {
+			pts = time.Duration(i * int64(time.Second) * int64(fd.Den) / int64(fd.Num))
+			if err := clock.wait(ctx, pts+p.cfg.StartTime); err != nil {
+				return err
+			}
+		}
+		var f capture.Frame
+		got := false
+		if last != nil && clock.live && !p.cfg.Timestamped {
+			select {
+			case f = <-frames:
+				got = true
+			case err := <-readErr:
+				if err2 := sourceEnd(err, "video"); err2 != nil {
+					return err2
+				}
+				ended = true
+			default:
+				p.stats.repeated.Add(1)
+			}
+		} else {
+			select {
+			case f = <-frames:
+				got = true
+			case err := <-readErr:
+				if err2 := sourceEnd(err, "video"); err2 != nil {
+					return err2
+				}
+				ended = true
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if ended {
+			break
+		}
+		if got {
+			p.stats.framesIn.Add(1)
+			last = f.Image
+			if p.cfg.Timestamped {
+				if f.PTS <= lastPTS {
+					p.stats.dropNotMonotonic.Add(1)
+					continue
+				}
+				pts = f.PTS
+			}
+		}
+		pkts, err := enc.Encode(last, pts)
+		if err != nil {
+			return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
+		}
+		lastPTS = pts
+		if err := send(ctx, t, flvTagVideo, pkts); err != nil {
+			return err
+		}
+	}
+	for {
+		pkts, err := enc.Flush()
+		if err != nil {
+			return fmt.Errorf("rtmpsrc: flushing video: %w", err)
+		}
+		if pkts == nil {
+			return nil
+		}
+		if err := send(ctx, t, flvTagVideo, pkts); err != nil {
+			return err
+		}
+	}
+}
+
+// sourceEnd turns a source's io.EOF into a normal end and wraps anything
+// else.
+func sourceEnd(err error, kind string) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("rtmpsrc: %s source: %w", kind, err)
+}
+
+// silenceGap is how far audio may fall behind the wall clock on a live
+// stream before silence fills the gap: ingest servers drop a stream whose
+// audio stops.
+const silenceGap = 300 * time.Millisecond
+
+// runAudio reads PCM and encodes it. Audio time is the count of samples
+// consumed, so it cannot drift from the stream's media time.
+func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode.AAC, t *track) error {
+	defer close(t.ch)
+	src := p.cfg.Audio
+	format := src.Format()
+	chunks := make(chan []byte, 4)
+	readErr := make(chan error, 1)
+	rctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := src.ReadAudio(rctx)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			select {
+			case chunks <- append([]byte(nil), c.Data...):
+			case <-rctx.Done():
+				return
+			}
+		}
+	}()
+
+	var samples int64 // per channel, consumed so far
+	var tick <-chan time.Time
+	if clock.live {
+		tk := time.NewTicker(silenceGap / 3)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	silence := make([]byte, format.BytesPerFrame()*encode.AACFrameSamples)
+	for {
+		var data []byte
+		select {
+		case data = <-chunks:
+		case err := <-readErr:
+			if err := sourceEnd(err, "audio"); err != nil {
+				return err
+			}
+			// The reader queued its last chunks before it reported the
+			// end: encode them all before flushing.
+			for drained := false; !drained; {
+				select {
+				case data := <-chunks:
+					pkts, err := enc.Encode(data)
+					if err != nil {
+						return fmt.Errorf("rtmpsrc: audio: %w", err)
+					}
+					if err := send(ctx, t, flvTagAudio, pkts); err != nil {
+						return err
+					}
+				default:
+					drained = true
+				}
+			}
+			pkts, err := enc.Flush()
+			if err != nil {
+				return fmt.Errorf("rtmpsrc: flushing audio: %w", err)
+			}
+			return send(ctx, t, flvTagAudio, pkts)
+		case <-tick:
+			// The source is late: fill with silence up to shortly
+			// behind the wall clock, a frame at a time.
+			now := clock.elapsed() - p.cfg.StartTime
+			for now-samplesToDuration(samples, format.SampleRate) > silenceGap {
+				pkts, err := enc.Encode(silence)
+				if err != nil {
+					return fmt.Errorf("rtmpsrc: audio: %w", err)
+				}
+				samples += encode.AACFrameSamples
+				p.stats.silence.Add(int64(samplesToDuration(encode.AACFrameSamples, format.SampleRate)))
+				if err := send(ctx, t, flvTagAudio, pkts); err != nil {
+					return err
+				}
+			}
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		pkts, err := enc.Encode(data)
+		if err != nil {
+			return fmt.Errorf("rtmpsrc: audio: %w", err)
+		}
+		samples += int64(len(data) / format.BytesPerFrame())
+		if err := send(ctx, t, flvTagAudio, pkts); err != nil {
+			return err
+		}
+	}
+}
+
+func samplesToDuration(n int64, rate int) time.Duration {
+	return time.Duration(n * int64(time.Second) / int64(rate))
+}

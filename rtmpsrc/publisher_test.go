@@ -1,0 +1,181 @@
+package rtmpsrc
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golivecast/golivecast/capture"
+	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/rtmpserver"
+)
+
+// testSources returns a video source of n frames (a moving line) and a
+// tone of the same length.
+func testSources(w, h, frames int, fps int, rate, channels int) (capture.VideoSource, capture.AudioSource) {
+	video := capture.Images(func(i int) image.Image {
+		if i >= frames {
+			return nil
+		}
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		for x := 0; x < w; x++ {
+			img.SetRGBA(x, (i*2)%h, color.RGBA{255, 255, 255, 255})
+		}
+		return img
+	})
+	tone := capture.Tone(capture.AudioFormat{SampleRate: rate, Channels: channels}, 440, 0.3)
+	tone.Duration = time.Duration(frames) * time.Second / time.Duration(fps)
+	return video, tone
+}
+
+func startServer(t *testing.T) *rtmpserver.Server {
+	t.Helper()
+	srv, err := rtmpserver.Start(rtmpserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// TestPublishToGoRTMPServer publishes a short stream to an in-process
+// go-rtmp server and checks what arrived: command order, metadata,
+// sequence headers before media, and timestamps.
+func TestPublishToGoRTMPServer(t *testing.T) {
+	srv := startServer(t)
+	video, audio := testSources(160, 120, 45, 30, 44100, 2)
+	p, err := New(Config{
+		URL:          srv.URL("live", "secretkey"),
+		Video:        video,
+		Audio:        audio,
+		VideoEncoder: encode.H264Options{Width: 160, Height: 120, Bitrate: 500},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 1400*time.Millisecond {
+		t.Errorf("1.5 s of media took %v: not paced", el)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := srv.WaitFor(wctx, func(ev []rtmpserver.Event) bool {
+		for _, e := range ev {
+			if e.Kind == rtmpserver.KindClose {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checkEvents(t, srv.Events(), 45)
+	st := p.Stats()
+	if st.FramesOut != 45 || st.FramesIn != 45 || st.Keyframes < 1 || st.AudioPackets < 60 {
+		t.Errorf("stats: %+v", st)
+	}
+}
+
+// checkEvents checks one publishing session as the server saw it.
+func checkEvents(t *testing.T, ev []rtmpserver.Event, frames int) {
+	t.Helper()
+	var order []rtmpserver.Kind
+	for _, e := range ev {
+		if e.Kind != rtmpserver.KindAudio && e.Kind != rtmpserver.KindVideo && (len(order) == 0 || order[len(order)-1] != e.Kind) {
+			order = append(order, e.Kind)
+		}
+		if e.Kind == rtmpserver.KindConnect {
+			c := e.Connect
+			if c == nil || c.App != "live" || !strings.HasSuffix(c.TCURL, "/live") || c.FlashVer == "" || c.Type != "nonprivate" {
+				t.Errorf("connect object %+v", c)
+			}
+		}
+		if e.Kind == rtmpserver.KindSetDataFrame {
+			for _, k := range []string{"width", "height", "framerate", "videocodecid", "videodatarate", "audiocodecid", "audiosamplerate", "audiosamplesize", "stereo", "audiodatarate", "encoder"} {
+				if _, ok := e.Metadata[k]; !ok {
+					t.Errorf("onMetaData lacks %s: %v", k, e.Metadata)
+				}
+			}
+			if e.Metadata["videocodecid"] != 7.0 || e.Metadata["audiocodecid"] != 10.0 {
+				t.Errorf("codec ids in %v", e.Metadata)
+			}
+		}
+	}
+	want := []rtmpserver.Kind{rtmpserver.KindConnect, rtmpserver.KindReleaseStream, rtmpserver.KindFCPublish,
+		rtmpserver.KindCreateStream, rtmpserver.KindPublish, rtmpserver.KindSetDataFrame,
+		rtmpserver.KindFCUnpublish, rtmpserver.KindDeleteStream, rtmpserver.KindClose}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("command order %v, want %v", order, want)
+	}
+
+	var (
+		seenVideoHdr, seenAudioHdr bool
+		lastV, lastA, lastAny      = int64(-1), int64(-1), int64(-1)
+		firstV, firstA             = int64(-1), int64(-1)
+		videoFrames                int
+	)
+	for _, e := range ev {
+		ts := int64(e.Timestamp)
+		switch e.Kind {
+		case rtmpserver.KindVideo:
+			if e.Video.AVCPacketType == 0 {
+				seenVideoHdr = true
+				continue
+			}
+			if !seenVideoHdr || !seenAudioHdr {
+				t.Fatal("video before both sequence headers")
+			}
+			videoFrames++
+			if firstV < 0 {
+				firstV = ts
+				if e.Video.FrameType != 1 {
+					t.Error("first video frame is not a keyframe")
+				}
+			}
+			if ts < lastV {
+				t.Errorf("video DTS goes back: %d after %d", ts, lastV)
+			}
+			lastV = ts
+		case rtmpserver.KindAudio:
+			if e.Audio.AACPacketType == 0 {
+				seenAudioHdr = true
+				continue
+			}
+			if !seenVideoHdr || !seenAudioHdr {
+				t.Fatal("audio before both sequence headers")
+			}
+			if firstA < 0 {
+				firstA = ts
+			}
+			if ts < lastA {
+				t.Errorf("audio DTS goes back: %d after %d", ts, lastA)
+			}
+			lastA = ts
+		default:
+			continue
+		}
+		if ts < lastAny {
+			t.Errorf("DTS goes back across tracks: %d after %d", ts, lastAny)
+		}
+		lastAny = ts
+	}
+	if videoFrames != frames {
+		t.Errorf("%d video frames arrived, want %d", videoFrames, frames)
+	}
+	// Both tracks start at media time 0: audio's first packet at 0, and
+	// video shifted by exactly the AAC encoder delay (1600 samples at
+	// 44.1 kHz = 36 ms), so the first picture and the first real audio
+	// sample are presented together.
+	if firstA != 0 || firstV != 36 {
+		t.Errorf("first audio at %d ms, first video at %d ms; want 0 and 36", firstA, firstV)
+	}
+}

@@ -1,0 +1,75 @@
+package rtmpsrc
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a publisher's counters.
+type Stats struct {
+	// MediaTime is the timestamp of the last packet sent.
+	MediaTime time.Duration
+	// FramesIn counts pictures taken from the video source.
+	FramesIn int64
+	// FramesOut counts video packets sent.
+	FramesOut int64
+	// Keyframes counts IDR packets sent.
+	Keyframes int64
+	// FramesRepeated counts frame ticks where the source had nothing new
+	// in time and the last picture was encoded again.
+	FramesRepeated int64
+	// FramesDropped counts pictures not sent, by reason.
+	FramesDropped map[string]int64
+	// AudioPackets counts AAC frames sent.
+	AudioPackets int64
+	// SilenceInserted is the audio filled with silence because the audio
+	// source was late.
+	SilenceInserted time.Duration
+	// BytesSent counts tag payload bytes written to the sinks.
+	BytesSent int64
+	// Bitrate is the average payload bitrate since the start, in bit/s.
+	Bitrate float64
+	// LastVideo and LastAudio are the DTS of the last packets sent.
+	LastVideo, LastAudio time.Duration
+	// Reconnects counts re-established connections.
+	Reconnects int64
+}
+
+// Drop reasons in Stats.FramesDropped.
+const (
+	// DropNotMonotonic: a timestamped frame did not come after the
+	// previous one.
+	DropNotMonotonic = "not-monotonic"
+)
+
+type stats struct {
+	start                                    atomic.Int64 // unix nanos of media time 0
+	mediaTime                                atomic.Int64
+	framesIn, framesOut, keyframes, repeated atomic.Int64
+	dropNotMonotonic                         atomic.Int64
+	audioPackets, silence                    atomic.Int64
+	bytes                                    atomic.Int64
+	lastVideo, lastAudio                     atomic.Int64
+	reconnects                               atomic.Int64
+}
+
+func (s *stats) snapshot() Stats {
+	st := Stats{
+		MediaTime:       time.Duration(s.mediaTime.Load()),
+		FramesIn:        s.framesIn.Load(),
+		FramesOut:       s.framesOut.Load(),
+		Keyframes:       s.keyframes.Load(),
+		FramesRepeated:  s.repeated.Load(),
+		FramesDropped:   map[string]int64{DropNotMonotonic: s.dropNotMonotonic.Load()},
+		AudioPackets:    s.audioPackets.Load(),
+		SilenceInserted: time.Duration(s.silence.Load()),
+		BytesSent:       s.bytes.Load(),
+		LastVideo:       time.Duration(s.lastVideo.Load()),
+		LastAudio:       time.Duration(s.lastAudio.Load()),
+		Reconnects:      s.reconnects.Load(),
+	}
+	if st.MediaTime > 0 {
+		st.Bitrate = float64(st.BytesSent*8) / st.MediaTime.Seconds()
+	}
+	return st
+}
