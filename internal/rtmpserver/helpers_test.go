@@ -1,6 +1,21 @@
 package rtmpserver
 
-import ()
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	amf0 "github.com/yutopp/go-amf0"
+	flv "github.com/yutopp/go-flv"
+	"github.com/yutopp/go-flv/tag"
+
+	"github.com/golivecast/golivecast/internal/rawrtmp"
+)
 
 func waitFor(t *testing.T, s *Server, cond func([]Event) bool) {
 	t.Helper()
@@ -95,7 +110,6 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
 
 // netDialer opens a bare TCP connection that never handshakes.
 type netDialer struct{}

@@ -51,6 +51,6 @@ func (b bridgeHook) Fire(e *logrus.Entry) error {
 		b.h.add(Event{Kind: kind, Name: m[2], Key: b.h.key})
 	}
 	first, _, _ := strings.Cut(msg, "\n")
-	b.h.logger.Debug("go-rtmp: "+first, "level", e.Level.String())
+	b.h.logger.Debug("go-rtmp: "+redactGoRTMP(first), "logrus_level", e.Level.String())
 	return nil
 }

@@ -6,6 +6,12 @@
 // One publish per connection is supported: go-rtmp hands audio and video to
 // the handler without their message stream id, so a second simultaneous
 // publish on the same connection is refused.
+//
+// Shortcomings of go-rtmp v0.0.7 handled here, each in one place: its
+// Server.Close leaves connections running (listener.go); it misreads the
+// extended timestamps a conforming client repeats in type-3 chunks
+// (exttime.go); it logs through logrus, and only logs why it dropped a
+// connection or ignored a message (logrus.go).
 package rtmpserver
 
 import (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	amf0 "github.com/yutopp/go-amf0"
-	flv "github.com/yutopp/go-flv"
 	"github.com/yutopp/go-flv/tag"
 
 	"github.com/golivecast/golivecast/internal/rawrtmp"
@@ -199,102 +199,6 @@ func TestPublishEventsAndRecording(t *testing.T) {
 	}
 }
 
-func TestAuthorizeRefuses(t *testing.T) {
-	errBad := errors.New("bad key")
-	s, err := Start(Config{Authorize: func(app, key string) error {
-		if key != "good" {
-			return errBad
-		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-
-	// What go-rtmp's server sends, step by step, as a client sees it.
-	c, err := rawrtmp.Dial(ctx, s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seen, err := c.Connect(ctx, "live", s.URL("live", ""))
-	if err != nil {
-		t.Fatalf("connect: %v %v", err, seen)
-	}
-	logMessages(t, "connect", seen)
-	if _, code, _, _ := seen[len(seen)-1].Status(); seen[len(seen)-1].Name != "_result" || code != "NetConnection.Connect.Success" {
-		t.Errorf("connect answered %s", seen[len(seen)-1])
-	}
-	// releaseStream and FCPublish get no answer from go-rtmp.
-	if err := c.Command(0, "releaseStream", 2, nil, "bad"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Command(0, "FCPublish", 3, nil, "bad"); err != nil {
-		t.Fatal(err)
-	}
-	id, seen, err := c.CreateStream(ctx, 4)
-	if err != nil {
-		t.Fatalf("createStream: %v %v", err, seen)
-	}
-	logMessages(t, "createStream", seen)
-	if len(seen) != 1 {
-		t.Errorf("before createStream's answer: %v, want nothing (no answer to releaseStream, FCPublish)", seen[:len(seen)-1])
-	}
-	seen, err = c.Publish(ctx, id, "bad")
-	if err != nil {
-		t.Fatalf("publish: %v %v", err, seen)
-	}
-	logMessages(t, "publish", seen)
-	level, code, desc, _ := seen[len(seen)-1].Status()
-	if level != "error" || code != "NetStream.Publish.Failed" || desc != "Publish failed." {
-		t.Errorf("refused publish answered %s/%s/%q, want error/NetStream.Publish.Failed/\"Publish failed.\"", level, code, desc)
-	}
-	rest, err := c.ReadUntil(ctx, func(rawrtmp.Message) bool { return false })
-	if !rawrtmp.IsClosed(err) || len(rest) != 0 {
-		t.Errorf("after the refusal: %v %v, want the connection closed", rest, err)
-	}
-
-	waitFor(t, s, func(evs []Event) bool { return count(evs, KindClose) > 0 })
-	evs := s.Events()
-	p := find(evs, KindPublish)
-	if !errors.Is(p.Err, errBad) || p.Key != "bad" {
-		t.Errorf("publish event = %v, want Err %v", p, errBad)
-	}
-	for _, k := range []Kind{KindReleaseStream, KindFCPublish} {
-		if e := find(evs, k); e.Key != "bad" {
-			t.Errorf("%s event = %v", k, e)
-		}
-	}
-	if e := find(evs, KindClose); e.Err == nil {
-		t.Errorf("close event = %v, want the refusal as reason", e)
-	}
-
-	// An accepted publish, for comparison.
-	c2, err := rawrtmp.Dial(ctx, s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	if _, err := c2.Connect(ctx, "live", s.URL("live", "")); err != nil {
-		t.Fatal(err)
-	}
-	id, _, err = c2.CreateStream(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen, err = c2.Publish(ctx, id, "good")
-	if err != nil {
-		t.Fatal(err)
-	}
-	logMessages(t, "accepted publish", seen)
-	level, code, desc, _ = seen[len(seen)-1].Status()
-	if level != "status" || code != "NetStream.Publish.Start" || desc != "Publish succeeded." {
-		t.Errorf("accepted publish answered %s/%s/%q", level, code, desc)
-	}
-}
-
 func TestCloseWithLiveConnections(t *testing.T) {
 	s, err := Start(Config{Record: func(string, string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil }})
 	if err != nil {
@@ -437,6 +341,53 @@ func TestCloseRightAfterStart(t *testing.T) {
 	}
 }
 
+func TestLogsRedactKey(t *testing.T) {
+	var log lockedBuffer
+	s, err := Start(Config{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, s, "live", "sekr1t")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := log.String()
+	if !strings.Contains(out, "go-rtmp: ") || strings.Contains(out, "sekr1t") {
+		t.Errorf("log shows the key or lacks go-rtmp's lines:\n%s", out)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestRedactGoRTMP(t *testing.T) {
+	for in, want := range map[string]string{
+		"Release stream...: StreamName = secret": "Release stream...: StreamName = ****",
+		`Publisher is comming: &message.NetStreamPublish{CommandObject:interface {}(nil), PublishingName:"sec\"ret", PublishingType:"live"}`: `Publisher is comming: &message.NetStreamPublish{CommandObject:interface {}(nil), PublishingName:"****", PublishingType:"live"}`,
+		"Ignored unknown message body: Err = UnknownCommandMessageDecodeError: Name = x, TransactionID = 3, Objs = [<nil> secret]":           "Ignored unknown message body: Err = UnknownCommandMessageDecodeError: Name = x, TransactionID = 3, Objs = ****",
+		`&message.NetConnectionConnect{Command:message.NetConnectionConnectCommand{App:"live", TCURL:"rtmp://h/live/secret", Fpad:false}}`:   `&message.NetConnectionConnect{Command:message.NetConnectionConnectCommand{App:"live", TCURL:"rtmp://h/live/****", Fpad:false}}`,
+		"Change state: From = a, To = b": "Change state: From = a, To = b",
+	} {
+		if got := redactGoRTMP(in); got != want {
+			t.Errorf("redactGoRTMP(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+}
+
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"rtmp://h:1/live/secret": "rtmp://h:1/live/****",
@@ -449,4 +400,3 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
-

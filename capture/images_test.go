@@ -1,0 +1,51 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"image"
+	"io"
+	"testing"
+)
+
+func TestImages(t *testing.T) {
+	ctx := testContext(t)
+	var calls []int
+	src := Images(func(i int) image.Image {
+		calls = append(calls, i)
+		if i == 3 {
+			return nil
+		}
+		return uniform(1, 1, uint8(10+i))
+	})
+	for i := range 3 {
+		f, err := src.ReadFrame(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := level(f.Image); l != 10+i {
+			t.Errorf("frame %d has level %d, want %d", i, l, 10+i)
+		}
+	}
+	for range 2 {
+		if _, err := src.ReadFrame(ctx); err != io.EOF {
+			t.Fatalf("ReadFrame after nil image = %v, want io.EOF", err)
+		}
+	}
+	if !equalInts(calls, []int{0, 1, 2, 3}) {
+		t.Errorf("fn called with %v, want 0 1 2 3 and not after nil", calls)
+	}
+}
+
+func TestImagesContext(t *testing.T) {
+	called := false
+	src := Images(func(int) image.Image { called = true; return uniform(1, 1, 0) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := src.ReadFrame(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadFrame = %v, want Canceled", err)
+	}
+	if called {
+		t.Error("fn called despite the cancelled context")
+	}
+}

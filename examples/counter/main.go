@@ -1,0 +1,278 @@
+// This example shows how to:
+//  1. draw pictures in Go (a frame counter, the media time and a moving
+//     bar, with a real font) and make audio (a tone, silence, or the
+//     microphone);
+//  2. publish them live over RTMP or RTMPS with golivecast, with no
+//     ffmpeg process;
+//  3. with no -url, run an RTMP server in-process on loopback that
+//     records what it receives into -out, so the demo needs nothing else.
+//
+// Run it:
+//
+//	go run ./examples/counter                                  # records counter.flv
+//	go run ./examples/counter -url rtmp://localhost/live/test  # to your server
+//	go run ./examples/counter -flash -duration 10s             # lip-sync pattern
+//
+// The microphone (-audio mic) needs a sound system: on Debian, PulseAudio
+// (apt-get install pulseaudio) or ALSA.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/golivecast/golivecast/capture"
+	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmpsrc"
+)
+
+type options struct {
+	url      string
+	out      string
+	duration time.Duration
+	fps      int
+	width    int
+	height   int
+	audio    string
+	preset   string
+	bitrate  int
+	flash    bool
+	verbose  bool
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "counter:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("counter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	size := "1280x720"
+	fs.StringVar(&o.url, "url", "", "publish to this rtmp:// or rtmps:// URL (default: an in-process server recording to -out)")
+	fs.StringVar(&o.out, "out", "counter.flv", "where the in-process server records the stream")
+	fs.DurationVar(&o.duration, "duration", 0, "how long to stream (0: until interrupted)")
+	fs.IntVar(&o.fps, "fps", 30, "frames per second")
+	fs.StringVar(&size, "size", size, "picture size WIDTHxHEIGHT (even numbers)")
+	fs.StringVar(&o.audio, "audio", "tone", "audio: tone, silence, none or mic")
+	fs.StringVar(&o.preset, "preset", "veryfast", "x264 preset (ultrafast … veryslow)")
+	fs.IntVar(&o.bitrate, "bitrate", 2500, "video bitrate in kbit/s")
+	fs.BoolVar(&o.flash, "flash", false, "lip-sync pattern: a white flash and a 1 kHz beep for the first 100 ms of every second")
+	fs.BoolVar(&o.verbose, "v", false, "log what the publisher does")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	w, h, ok := strings.Cut(size, "x")
+	var err1, err2 error
+	o.width, err1 = strconv.Atoi(w)
+	o.height, err2 = strconv.Atoi(h)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("-size %q: want WIDTHxHEIGHT, such as 1280x720", size)
+	}
+	if o.fps < 1 || o.fps > 120 {
+		return nil, fmt.Errorf("-fps %d: want 1 to 120", o.fps)
+	}
+	if o.duration < 0 {
+		return nil, fmt.Errorf("-duration %v is negative", o.duration)
+	}
+	switch o.audio {
+	case "tone", "silence", "none", "mic":
+	default:
+		return nil, fmt.Errorf("-audio %q: want tone, silence, none or mic", o.audio)
+	}
+	return o, nil
+}
+
+func run(args []string, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logger := slog.New(slog.DiscardHandler)
+	if o.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+
+	url := o.url
+	var srv *rtmpserver.Server
+	recorded := make(chan struct{})
+	if url == "" {
+		srv, err = rtmpserver.Start(rtmpserver.Config{
+			DropPayloads: true,
+			Logger:       logger,
+			Record: func(app, key string) (io.WriteCloser, error) {
+				f, err := os.Create(o.out)
+				if err != nil {
+					return nil, err
+				}
+				return &closeNotifier{File: f, done: recorded}, nil
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("starting the in-process server: %w", err)
+		}
+		defer srv.Close()
+		url = srv.URL("live", "counter")
+		fmt.Fprintf(stderr, "counter: in-process RTMP server on %s, recording to %s\n", srv.Addr(), o.out)
+	}
+
+	frames := 0
+	if o.duration > 0 {
+		frames = int(o.duration.Seconds()*float64(o.fps) + 0.5)
+	}
+	scene, err := newScene(o.width, o.height, o.fps, o.flash)
+	if err != nil {
+		return err
+	}
+	video := capture.Images(func(i int) image.Image {
+		if frames > 0 && i >= frames {
+			return nil
+		}
+		return scene.draw(i)
+	})
+
+	var audio capture.AudioSource
+	format := capture.AudioFormat{SampleRate: 44100, Channels: 2}
+	switch {
+	case o.audio == "mic":
+		mic, err := capture.OpenMicrophone(capture.MicrophoneOptions{Format: format, Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer mic.Close()
+		audio = limitAudio(mic, o.duration)
+	case o.audio == "none":
+	case o.flash:
+		audio = newBeeps(format, o.duration, o.audio == "silence")
+	case o.audio == "tone":
+		t := capture.Tone(format, 440, 0.2)
+		t.Duration = o.duration
+		audio = t
+	case o.audio == "silence":
+		t := capture.Silence(format)
+		t.Duration = o.duration
+		audio = t
+	}
+
+	pub, err := rtmpsrc.New(rtmpsrc.Config{
+		URL:   url,
+		Video: video,
+		Audio: audio,
+		VideoEncoder: encode.H264Options{
+			Width: o.width, Height: o.height,
+			FrameRate: encode.Rational{Num: o.fps, Den: 1},
+			Preset:    o.preset,
+			Bitrate:   o.bitrate,
+		},
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+
+	var line statusLine
+	statusDone := make(chan struct{})
+	statusStop := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		status(stderr, pub, &line, statusStop)
+	}()
+	err = pub.Run(ctx)
+	close(statusStop)
+	<-statusDone
+	line.print(stderr, pub.Stats(), true)
+
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if srv != nil {
+		// The server closes the recording when the publisher's
+		// deleteStream or disconnect reaches it.
+		select {
+		case <-recorded:
+		case <-time.After(2 * time.Second):
+		}
+		fmt.Fprintf(stderr, "counter: recorded %s; play it with: ffplay %s (or mpv, VLC)\n", o.out, o.out)
+	}
+	return nil
+}
+
+type closeNotifier struct {
+	*os.File
+	done chan struct{}
+}
+
+func (c *closeNotifier) Close() error {
+	err := c.File.Close()
+	close(c.done)
+	return err
+}
+
+// status prints a progress line about once a second until stop closes.
+func status(w io.Writer, pub *rtmpsrc.Publisher, line *statusLine, stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			line.print(w, pub.Stats(), false)
+		case <-stop:
+			return
+		}
+	}
+}
+
+// statusLine remembers the last count to show the current frame rate.
+type statusLine struct {
+	frames int64
+	at     time.Time
+}
+
+func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
+	now := time.Now()
+	fps := 0.0
+	if !l.at.IsZero() {
+		fps = float64(st.FramesOut-l.frames) / now.Sub(l.at).Seconds()
+	}
+	l.frames, l.at = st.FramesOut, now
+	drops := int64(0)
+	for _, n := range st.FramesDropped {
+		drops += n
+	}
+	end := "\r"
+	if final {
+		end = "\n"
+	}
+	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
+		fmtMedia(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
+		st.SilenceInserted.Round(time.Millisecond), st.Reconnects, end)
+}
+
+func fmtMedia(d time.Duration) string {
+	h := d / time.Hour
+	m := d % time.Hour / time.Minute
+	s := d % time.Minute
+	return fmt.Sprintf("%02d:%02d:%06.3f", h, m, s.Seconds())
+}
