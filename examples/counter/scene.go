@@ -17,11 +17,11 @@ import (
 // publisher reads a picture before it asks for the next one, so the one
 // being drawn is never the one being encoded.
 type scene struct {
-	w, h, fps int
-	flash     bool
+	w, h, fps  int
+	flash      bool
 	big, small font.Face
-	bufs      [2]*image.RGBA
-	bg        *image.Uniform
+	bufs       [2]*image.RGBA
+	bg         *image.Uniform
 }
 
 func newScene(w, h, fps int, flash bool) (*scene, error) {
