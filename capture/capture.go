@@ -88,6 +88,8 @@ type AudioChunk struct {
 // AudioSource yields PCM. ReadAudio blocks until the next chunk is ready,
 // the context ends, or the source ends (io.EOF).
 type AudioSource interface {
+	// Format is the format of every chunk; it does not change, since
+	// the encoder is configured from it once.
 	Format() AudioFormat
 	ReadAudio(ctx context.Context) (AudioChunk, error)
 }
@@ -102,8 +104,10 @@ type audioFunc struct {
 	read   func(ctx context.Context) (AudioChunk, error)
 }
 
+// Format returns the format given to AudioSourceFunc.
 func (a *audioFunc) Format() AudioFormat { return a.format }
 
+// ReadAudio calls the function given to AudioSourceFunc.
 func (a *audioFunc) ReadAudio(ctx context.Context) (AudioChunk, error) { return a.read(ctx) }
 
 // framesToDuration converts a sample-frame count to media time without the

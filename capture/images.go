@@ -26,6 +26,7 @@ type imageSource struct {
 	ended bool
 }
 
+// ReadFrame calls fn with the next index, unless the context has ended.
 func (s *imageSource) ReadFrame(ctx context.Context) (Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return Frame{}, err

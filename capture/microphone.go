@@ -14,14 +14,19 @@ import (
 	"github.com/gen2brain/malgo"
 )
 
-// DefaultMicrophoneFormat is the format a Microphone delivers when
+// defaultMicrophoneFormat is the format a Microphone delivers when
 // MicrophoneOptions.Format is left zero: 48 kHz stereo, the rate video
 // platforms recommend and AAC encodes natively.
-var DefaultMicrophoneFormat = AudioFormat{SampleRate: 48000, Channels: 2}
+var defaultMicrophoneFormat = AudioFormat{SampleRate: 48000, Channels: 2}
 
 // DefaultMicrophoneQueue is the capture buffer of a Microphone when
 // MicrophoneOptions.MaxQueued is zero.
 const DefaultMicrophoneQueue = time.Second
+
+// DefaultMicrophoneStallTimeout is MicrophoneOptions.StallTimeout when
+// left zero: far above any capture period, short enough that a dead
+// device ends the stream before a viewer gives up.
+const DefaultMicrophoneStallTimeout = 5 * time.Second
 
 // MicrophoneOptions configures OpenMicrophone. The zero value opens the
 // default capture device of the first audio system that starts.
@@ -31,9 +36,9 @@ type MicrophoneOptions struct {
 	Device string
 
 	// Format is the PCM delivered by ReadAudio; the audio system converts
-	// from the device's own rate and channel count. A zero field defaults
-	// to the matching field of DefaultMicrophoneFormat (48000 Hz, 2
-	// channels).
+	// from the device's own rate and channel count. A zero SampleRate
+	// defaults to 48000 Hz, the rate video platforms recommend; zero
+	// Channels defaults to 2.
 	Format AudioFormat
 
 	// Backend selects the audio system. It defaults to BackendAuto.
@@ -44,6 +49,14 @@ type MicrophoneOptions struct {
 	// the capture thread must never wait for the reader. It defaults to
 	// DefaultMicrophoneQueue.
 	MaxQueued time.Duration
+
+	// StallTimeout ends a waiting ReadAudio with an error wrapping
+	// ErrDeviceStopped when the device delivers nothing for this long.
+	// A live device delivers audio, silence included, in real time, but
+	// some failures are never reported: a killed PulseAudio server leaves
+	// the capture waiting forever. It defaults to
+	// DefaultMicrophoneStallTimeout; a negative value waits forever.
+	StallTimeout time.Duration
 
 	// Logger receives open, drop and audio-system messages. It defaults
 	// to nil: no logging.
@@ -73,6 +86,7 @@ type Microphone struct {
 	format  AudioFormat
 	device  DeviceInfo
 	log     *slog.Logger
+	stall   time.Duration
 	ac      *audioContext
 	dev     *malgo.Device
 	ring    *pcmRing
@@ -80,14 +94,16 @@ type Microphone struct {
 	done    chan struct{} // closed by Close once the device is released
 	stopped chan struct{} // closed when the device stops on its own
 
+	closing  atomic.Bool // set by Close before it stops the device
 	captured atomic.Int64
 	dropped  atomic.Int64
 	read     atomic.Int64 // sample frames returned by ReadAudio
 	stopOnce sync.Once
 
-	readMu      sync.Mutex // serializes readers; never taken by Close or Stats
-	out         []byte     // Data of the last chunk, reused
-	lastDropped int64      // drops already logged
+	readMu      sync.Mutex  // serializes readers; never taken by Close or Stats
+	out         []byte      // Data of the last chunk, reused
+	lastDropped int64       // drops already logged
+	stallTimer  *time.Timer // reused by every wait
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,10 +120,10 @@ type Microphone struct {
 func OpenMicrophone(opts MicrophoneOptions) (*Microphone, error) {
 	format := opts.Format
 	if format.SampleRate == 0 {
-		format.SampleRate = DefaultMicrophoneFormat.SampleRate
+		format.SampleRate = defaultMicrophoneFormat.SampleRate
 	}
 	if format.Channels == 0 {
-		format.Channels = DefaultMicrophoneFormat.Channels
+		format.Channels = defaultMicrophoneFormat.Channels
 	}
 	if err := format.Validate(); err != nil {
 		return nil, err
@@ -119,6 +135,10 @@ func OpenMicrophone(opts MicrophoneOptions) (*Microphone, error) {
 	if maxQueued == 0 {
 		maxQueued = DefaultMicrophoneQueue
 	}
+	stall := opts.StallTimeout
+	if stall == 0 {
+		stall = DefaultMicrophoneStallTimeout
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -128,7 +148,8 @@ func OpenMicrophone(opts MicrophoneOptions) (*Microphone, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := openDevice(ac, opts.Device, format, maxQueued, log)
+	m := newMicrophone(format, maxQueued, stall, log)
+	err = m.openDevice(ac, opts.Device)
 	if err != nil {
 		ac.close()
 		return nil, err
@@ -138,11 +159,35 @@ func OpenMicrophone(opts MicrophoneOptions) (*Microphone, error) {
 	return m, nil
 }
 
-func openDevice(ac *audioContext, want string, format AudioFormat, maxQueued time.Duration, log *slog.Logger) (*Microphone, error) {
-	infos, ids, err := ac.devices()
-	if err != nil {
-		return nil, err
+// newMicrophone returns a Microphone with its queue and no device yet.
+func newMicrophone(format AudioFormat, maxQueued, stall time.Duration, log *slog.Logger) *Microphone {
+	frames := max(int(durationToFrames(maxQueued, format.SampleRate)), 1)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &Microphone{
+		format:  format,
+		log:     log,
+		stall:   stall,
+		ring:    newPCMRing(frames, format.BytesPerFrame()),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		// A chunk of at most 100 ms keeps latency low after a stall
+		// without many tiny reads.
+		out:        make([]byte, max(format.SampleRate/10, 1)*format.BytesPerFrame()),
+		stallTimer: t,
 	}
+}
+
+// openDevice opens and starts the device named want on ac.
+func (m *Microphone) openDevice(ac *audioContext, want string) error {
+	format := m.format
+	infos, ids, err := ac.devices()
+	if err != nil && want != "" {
+		return err
+	}
+	// The default device needs no list: a backend that fails to
+	// enumerate may still open it.
 	cfg := malgo.DefaultDeviceConfig(malgo.Capture)
 	cfg.Capture.Format = malgo.FormatS16
 	cfg.Capture.Channels = uint32(format.Channels)
@@ -154,7 +199,7 @@ func openDevice(ac *audioContext, want string, format AudioFormat, maxQueued tim
 	if want != "" {
 		i, err := findDevice(infos, want)
 		if err != nil {
-			return nil, fmt.Errorf("%w; backend %s", err, ac.describe())
+			return fmt.Errorf("%w; backend %s", err, ac.describe())
 		}
 		device = infos[i]
 		id := &ids[i]
@@ -168,31 +213,18 @@ func openDevice(ac *audioContext, want string, format AudioFormat, maxQueued tim
 		}
 	}
 
-	frames := max(int(durationToFrames(maxQueued, format.SampleRate)), 1)
-	m := &Microphone{
-		format:  format,
-		device:  device,
-		log:     log,
-		ac:      ac,
-		ring:    newPCMRing(frames, format.BytesPerFrame()),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
-		stopped: make(chan struct{}),
-		// A chunk of at most 100 ms keeps latency low after a stall
-		// without many tiny reads.
-		out: make([]byte, max(format.SampleRate/10, 1)*format.BytesPerFrame()),
-	}
+	m.device, m.ac = device, ac
 	dev, err := malgo.InitDevice(ac.ctx.Context, cfg, malgo.DeviceCallbacks{Data: m.onData, Stop: m.onStop})
 	if err != nil {
-		return nil, fmt.Errorf("%w: open %v on %s: %w; capture devices: %s",
+		return fmt.Errorf("%w: open %v on %s: %w; capture devices: %s",
 			ErrNoDevice, device, ac.describe(), err, listDevices(infos))
 	}
 	if err := dev.Start(); err != nil {
 		dev.Uninit()
-		return nil, fmt.Errorf("%w: start %v on %s: %w", ErrNoDevice, device, ac.describe(), err)
+		return fmt.Errorf("%w: start %v on %s: %w", ErrNoDevice, device, ac.describe(), err)
 	}
 	m.dev = dev
-	return m, nil
+	return nil
 }
 
 // onData runs on the audio system's thread, with in pointing to C memory
@@ -210,9 +242,11 @@ func (m *Microphone) onData(_, in []byte, frames uint32) {
 	}
 }
 
-// onStop runs when the device stops on its own: Close unregisters the
-// callbacks before it stops the device.
+// onStop runs when the device stops, on its own or by Close.
 func (m *Microphone) onStop() {
+	if m.closing.Load() {
+		return // an orderly end: ReadAudio reports io.EOF
+	}
 	m.stopOnce.Do(func() { close(m.stopped) })
 }
 
@@ -229,21 +263,25 @@ func (m *Microphone) Device() DeviceInfo { return m.device }
 //
 // After Close it returns what was captured, then io.EOF. If the device
 // stops on its own (unplugged, audio server gone) it returns what was
-// captured, then an error wrapping ErrDeviceStopped. The context bounds
-// the wait only.
+// captured, then an error wrapping ErrDeviceStopped; so it does when
+// nothing arrives for StallTimeout. The context bounds the wait only.
 func (m *Microphone) ReadAudio(ctx context.Context) (AudioChunk, error) {
 	m.readMu.Lock()
 	defer m.readMu.Unlock()
 	for {
 		// Check the end before reading: once it is seen, the capture
-		// thread has stopped, so an empty ring stays empty.
+		// thread has stopped, so an empty ring stays empty. Close wins
+		// over a device stop, which Close itself can cause.
 		var end error
 		select {
 		case <-m.done:
 			end = io.EOF
-		case <-m.stopped:
-			end = fmt.Errorf("%w: %v on %v", ErrDeviceStopped, m.device, m.device.Backend)
 		default:
+			select {
+			case <-m.stopped:
+				end = fmt.Errorf("%w: %v on %v", ErrDeviceStopped, m.device, m.device.Backend)
+			default:
+			}
 		}
 		if n := m.ring.read(m.out); n > 0 {
 			m.logDrops()
@@ -254,10 +292,18 @@ func (m *Microphone) ReadAudio(ctx context.Context) (AudioChunk, error) {
 		if end != nil {
 			return AudioChunk{}, end
 		}
+		var stalled <-chan time.Time
+		if m.stall > 0 {
+			m.stallTimer.Reset(m.stall)
+			stalled = m.stallTimer.C
+		}
 		select {
 		case <-m.wake:
 		case <-m.done:
 		case <-m.stopped:
+		case <-stalled:
+			return AudioChunk{}, fmt.Errorf("%w: %v on %v delivered no audio for %v",
+				ErrDeviceStopped, m.device, m.device.Backend, m.stall)
 		case <-ctx.Done():
 			return AudioChunk{}, ctx.Err()
 		}
@@ -290,6 +336,12 @@ func (m *Microphone) Stats() MicrophoneStats {
 // first call.
 func (m *Microphone) Close() error {
 	m.closeOnce.Do(func() {
+		// Stop wakes the capture thread out of the backend's wait before
+		// Uninit joins it: miniaudio's Uninit alone only sets a flag, and
+		// a thread blocked on a dead audio server (PulseAudio killed)
+		// would never see it. Its error changes nothing: Uninit follows.
+		m.closing.Store(true)
+		m.dev.Stop()
 		// Uninit waits for the capture thread, so no callback runs after
 		// it and the ring is the consumer's alone.
 		m.dev.Uninit()

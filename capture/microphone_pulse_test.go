@@ -27,6 +27,7 @@ package capture
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
@@ -86,8 +87,8 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *lockedBuffer {
 
 // startPulse runs a private PulseAudio daemon with a null sink and points
 // this process (PULSE_SERVER, read by libpulse) at it. It returns the
-// server address.
-func startPulse(t *testing.T) string {
+// server address and the daemon, for tests that kill it.
+func startPulse(t *testing.T) (string, *os.Process) {
 	t.Helper()
 	for _, tool := range []string{"pulseaudio", "pactl", "pacat"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -128,17 +129,17 @@ func startPulse(t *testing.T) string {
 	}
 	t.Setenv("PULSE_SERVER", server)
 	t.Setenv("XDG_RUNTIME_DIR", dir) // libpulse keeps its client state there
-	return server
+	return server, daemon.Process
 }
 
 func TestMicrophonePulseAudio(t *testing.T) {
-	server := startPulse(t)
+	server, _ := startPulse(t)
 	format := AudioFormat{SampleRate: 48000, Channels: 2}
 	const freq = 440.0
 
-	// 20 s of tone, far more than the test reads; pacat is killed at the end.
+	// 10 s of tone, far more than the test reads; pacat is killed at the end.
 	tone := Tone(format, freq, 0.5)
-	tone.Duration = 20 * time.Second
+	tone.Duration = 10 * time.Second
 	pcm, _, _ := readAll(t, tone, math.MaxInt32)
 	file := filepath.Join(t.TempDir(), "tone.raw")
 	if err := os.WriteFile(file, pcm, 0o644); err != nil {
@@ -205,7 +206,7 @@ func TestMicrophonePulseAudio(t *testing.T) {
 		if r := rms(x); r < 1000 {
 			t.Fatalf("channel %d: RMS %.0f: the tone did not reach the monitor (pacat: %s)", c, r, playLog)
 		}
-		if f := dominantFrequency(x, format.SampleRate, 100, 2000, 1); math.Abs(f-freq) > 5 {
+		if f := dominantFrequency(x, format.SampleRate, 200, 1000, 1); math.Abs(f-freq) > 5 {
 			t.Errorf("channel %d: dominant frequency %v Hz, want %v±5", c, f, freq)
 		}
 		if f := zeroCrossingFrequency(x, format.SampleRate); math.Abs(f-freq) > 5 {
@@ -215,5 +216,48 @@ func TestMicrophonePulseAudio(t *testing.T) {
 
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMicrophonePulseAudioServerDies kills the audio server under a
+// running capture: miniaudio reports nothing, so the stall timeout must
+// end ReadAudio, and Close must still return.
+func TestMicrophonePulseAudioServerDies(t *testing.T) {
+	_, daemon := startPulse(t)
+	// An idle null sink's monitor takes about 2 s to deliver its first
+	// audio: the stall timeout must not fire before.
+	const stall = 4 * time.Second
+	m, err := OpenMicrophone(MicrophoneOptions{Device: pulseSink + ".monitor", StallTimeout: stall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := testContext(t)
+	if _, err := m.ReadAudio(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := daemon.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := m.ReadAudio(ctx)
+		if err == nil {
+			continue // audio captured before the kill
+		}
+		if !errors.Is(err, ErrDeviceStopped) || !strings.Contains(err.Error(), pulseSink+".monitor") {
+			t.Fatalf("ReadAudio after the server died = %v, want ErrDeviceStopped naming the device", err)
+		}
+		t.Logf("after the kill: %v", err)
+		break
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Logf("Close after the server died: %v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Close hangs after the audio server died")
 	}
 }

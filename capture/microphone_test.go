@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,44 @@ func TestFindDevice(t *testing.T) {
 		if err != nil || i != tt.index {
 			t.Errorf("findDevice(%q) = %d, %v; want %d", tt.want, i, err, tt.index)
 		}
+	}
+}
+
+// TestMicrophoneEnds drives the end-of-stream logic without a device:
+// captured audio comes first, then the reason the stream ended.
+func TestMicrophoneEnds(t *testing.T) {
+	format := AudioFormat{SampleRate: 8000, Channels: 1}
+	tests := []struct {
+		name     string
+		stall    time.Duration
+		end      func(m *Microphone)
+		want     error
+		wantText string
+	}{
+		{"device stopped", -1, func(m *Microphone) { m.onStop() }, ErrDeviceStopped, `"Test Mic"`},
+		{"stall", 30 * time.Millisecond, func(*Microphone) {}, ErrDeviceStopped, "no audio for 30ms"},
+		{"closed", -1, func(m *Microphone) { close(m.done) }, io.EOF, "EOF"},
+		{"stop caused by Close", -1, func(m *Microphone) {
+			m.closing.Store(true)
+			m.onStop()
+			close(m.done)
+		}, io.EOF, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			m := newMicrophone(format, time.Second, tt.stall, slog.New(slog.DiscardHandler))
+			m.device = DeviceInfo{Name: "Test Mic", Backend: BackendNull}
+			m.onData(nil, []byte{1, 0, 2, 0}, 2)
+			tt.end(m)
+			c, err := m.ReadAudio(ctx)
+			if err != nil || !bytes.Equal(c.Data, []byte{1, 0, 2, 0}) {
+				t.Fatalf("ReadAudio = % x, %v; want the captured audio first", c.Data, err)
+			}
+			_, err = m.ReadAudio(ctx)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.wantText) {
+				t.Fatalf("ReadAudio = %v, want %v mentioning %s", err, tt.want, tt.wantText)
+			}
+		})
 	}
 }

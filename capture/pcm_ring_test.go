@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -65,12 +66,19 @@ func TestPCMRingConcurrent(t *testing.T) {
 			for i := range n {
 				binary.LittleEndian.PutUint32(buf[4*i:], next+uint32(i))
 			}
-			next += uint32(q.write(buf[:4*n]) / 4)
+			w := q.write(buf[:4*n])
+			if w == 0 {
+				runtime.Gosched() // full: let the consumer run, even on one P
+			}
+			next += uint32(w / 4)
 		}
 	}()
 	buf := make([]byte, 4*11)
 	for want := uint32(0); want < frames; {
 		n := q.read(buf)
+		if n == 0 {
+			runtime.Gosched()
+		}
 		for i := 0; i < n; i += 4 {
 			if got := binary.LittleEndian.Uint32(buf[i:]); got != want {
 				t.Fatalf("read frame %d, want %d", got, want)

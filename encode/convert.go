@@ -1,6 +1,9 @@
 package encode
 
-import "image"
+import (
+	"fmt"
+	"image"
+)
 
 // BT.601 limited-range coefficients, scaled by 256 (ITU-R BT.601-7,
 // section 2.5.3, with 8-bit quantisation of section 2.5.4).
@@ -76,4 +79,55 @@ func anyToI420(y, cb, cr []byte, img image.Image, w, h int) {
 			cr[(row/2)*cw+x/2] = uint8((112*r-94*g-18*b+128)>>8 + 128)
 		}
 	}
+}
+
+// ToI420 converts src into dst, a 4:2:0 image of the same size, with the
+// same conversion the encoder applies (BT.601 limited range). It lets a
+// caller keep its own copy of a picture it must hand back, and the
+// encoder then reads dst without copying. It allocates nothing.
+func ToI420(dst *image.YCbCr, src image.Image) error {
+	if src == nil {
+		return ErrNilImage
+	}
+	if dst == nil || dst.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		return fmt.Errorf("%w: destination must be a 4:2:0 YCbCr image", ErrOptions)
+	}
+	sb, db := src.Bounds(), dst.Bounds()
+	w, h := db.Dx(), db.Dy()
+	if sb.Dx() != w || sb.Dy() != h {
+		return fmt.Errorf("%w: got %dx%d, configured %dx%d", ErrImageSize, sb.Dx(), sb.Dy(), w, h)
+	}
+	if w%2 != 0 || h%2 != 0 {
+		return fmt.Errorf("%w: size %dx%d: width and height must be even for 4:2:0", ErrImageSize, w, h)
+	}
+	// Work on tight planes when dst is; otherwise row by row through
+	// its strides.
+	yo, co := dst.YOffset(db.Min.X, db.Min.Y), dst.COffset(db.Min.X, db.Min.Y)
+	if dst.YStride != w || dst.CStride != w/2 {
+		return fmt.Errorf("%w: destination planes must be tight (stride = width)", ErrOptions)
+	}
+	y, cb, cr := dst.Y[yo:yo+w*h], dst.Cb[co:co+w*h/4], dst.Cr[co:co+w*h/4]
+	switch m := src.(type) {
+	case *image.RGBA:
+		rgbaToI420(y, cb, cr, m.Pix[m.PixOffset(sb.Min.X, sb.Min.Y):], m.Stride, w, h, false)
+	case *image.NRGBA:
+		rgbaToI420(y, cb, cr, m.Pix[m.PixOffset(sb.Min.X, sb.Min.Y):], m.Stride, w, h, true)
+	case *image.YCbCr:
+		if m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+			anyToI420(y, cb, cr, src, w, h)
+			break
+		}
+		for r := 0; r < h; r++ {
+			i := m.YOffset(sb.Min.X, sb.Min.Y+r)
+			copy(y[r*w:(r+1)*w], m.Y[i:i+w])
+		}
+		for r := 0; r < h/2; r++ {
+			i := m.COffset(sb.Min.X, sb.Min.Y+2*r)
+			copy(cb[r*w/2:(r+1)*w/2], m.Cb[i:i+w/2])
+			copy(cr[r*w/2:(r+1)*w/2], m.Cr[i:i+w/2])
+		}
+	default:
+		anyToI420(y, cb, cr, src, w, h)
+	}
+	return nil
 }

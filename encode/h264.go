@@ -488,12 +488,19 @@ func (e *H264) output(size int32) []Packet {
 			break
 		}
 	}
+	disposable := true
+	for _, n := range nals {
+		if (n.IType == x264c.NalSlice || n.IType == x264c.NalSliceIdr) && n.IRefIdc != x264c.NalPriorityDisposable {
+			disposable = false
+		}
+	}
 	out := e.mem.picOut
 	e.out[0] = Packet{
-		Data:     data,
-		PTS:      scale(out.IPts+e.delay, e.tbNum, e.tbDen),
-		DTS:      scale(out.IDts+e.delay, e.tbNum, e.tbDen),
-		Keyframe: out.BKeyframe != 0,
+		Disposable: disposable,
+		Data:       data,
+		PTS:        scale(out.IPts+e.delay, e.tbNum, e.tbDen),
+		DTS:        scale(out.IDts+e.delay, e.tbNum, e.tbDen),
+		Keyframe:   out.BKeyframe != 0,
 	}
 	return e.out[:]
 }

@@ -68,6 +68,20 @@ func TestH264DecodesWithFFprobe(t *testing.T) {
 				}
 				lastDTS = p.DTS
 			}
+			disposable := 0
+			for _, p := range pkts {
+				if p.Disposable {
+					disposable++
+					if p.Keyframe {
+						t.Fatal("a keyframe marked disposable")
+					}
+				}
+			}
+			// x264's B-frames without pyramid are never referenced; its
+			// P-frames always are.
+			if (disposable > 0) != (c.bframes > 0) {
+				t.Fatalf("%d disposable packets with %d B-frames", disposable, c.bframes)
+			}
 			if c.bframes > 0 && e.Delay() == 0 {
 				t.Fatal("B-frames but no reorder delay")
 			}
@@ -258,5 +272,49 @@ func TestH264InputPathsAgree(t *testing.T) {
 	}
 	if got := first(ycc.SubImage(image.Rect(16, 4, 16+w, 4+h))); string(got) != string(ref) {
 		t.Error("YCbCr sub-image with padded strides: bitstream differs from RGBA")
+	}
+}
+
+// TestToI420 checks that converting first gives the same bitstream as
+// handing the encoder the original picture, for each input type.
+func TestToI420(t *testing.T) {
+	const w, h = 64, 48
+	src := pattern(w, h, 5)
+	first := func(img image.Image) string {
+		e, err := NewH264(H264Options{Width: w, Height: h, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		pk, err := e.Encode(img, 0)
+		if err != nil || len(pk) != 1 {
+			t.Fatalf("%d packets, %v", len(pk), err)
+		}
+		return string(pk[0].Data)
+	}
+	ref := first(src)
+	ycc := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for name, img := range map[string]image.Image{
+		"rgba":    src,
+		"nrgba":   &image.NRGBA{Pix: src.Pix, Stride: src.Stride, Rect: src.Rect},
+		"generic": struct{ image.Image }{src},
+	} {
+		if err := ToI420(ycc, img); err != nil {
+			t.Fatal(err)
+		}
+		if first(ycc) != ref {
+			t.Errorf("%s: converted picture encodes differently", name)
+		}
+		// And YCbCr to YCbCr is a copy.
+		ycc2 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+		if err := ToI420(ycc2, ycc); err != nil || first(ycc2) != ref {
+			t.Errorf("%s: YCbCr copy differs (%v)", name, err)
+		}
+	}
+	if err := ToI420(ycc, image.NewRGBA(image.Rect(0, 0, 10, 10))); !errors.Is(err, ErrImageSize) {
+		t.Errorf("wrong size: %v", err)
+	}
+	if err := ToI420(ycc, nil); !errors.Is(err, ErrNilImage) {
+		t.Errorf("nil: %v", err)
 	}
 }

@@ -24,6 +24,10 @@ type Packet struct {
 	DTS time.Duration
 	// Keyframe is true for an IDR access unit; always true for AAC.
 	Keyframe bool
+	// Disposable is true for an H.264 access unit that no other picture
+	// references (nal_ref_idc 0 in every slice): dropping it harms no
+	// other frame. A congested sender drops these first.
+	Disposable bool
 }
 
 // Rational is a frame rate as a fraction, such as 30000/1001.

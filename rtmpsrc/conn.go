@@ -13,6 +13,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +36,7 @@ type conn struct {
 	cw       chunkWriter
 	streamID uint32
 	wtimeout time.Duration
+	limit    atomic.Int64 // unix nanos no write may go past; 0: none
 
 	cr      *chunkReader
 	counter *countingReader
@@ -65,6 +67,7 @@ type dialOptions struct {
 	setupTimeout time.Duration
 	writeTimeout time.Duration
 	chunkSize    int
+	sendBuffer   int
 	log          *slog.Logger
 }
 
@@ -76,6 +79,9 @@ func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
 	nc, err := d.DialContext(ctx, "tcp", u.Addr())
 	if err != nil {
 		return nil, classifyNetErr(ctx, fmt.Sprintf("connect to %s", u.Addr()), err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok && o.sendBuffer > 0 {
+		_ = tc.SetWriteBuffer(o.sendBuffer)
 	}
 	if u.Scheme == "rtmps" {
 		cfg := o.tls.Clone()
@@ -96,10 +102,11 @@ func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
 		nc = tc
 	}
 	c := &conn{
-		nc:       nc,
-		u:        u,
-		log:      o.log,
-		bw:       bufio.NewWriterSize(nc, 64<<10),
+		nc:  nc,
+		u:   u,
+		log: o.log,
+		// Small: bytes waiting here are latency the send queue cannot see.
+		bw:       bufio.NewWriterSize(nc, 4<<10),
 		wtimeout: o.writeTimeout,
 		done:     make(chan struct{}),
 	}
@@ -122,8 +129,27 @@ func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	go c.readLoop()
+	// nginx-rtmp answers a publish its access rules deny with
+	// NetStream.Publish.Start and then closes the socket at once. A
+	// connection that dies this early was refused.
+	select {
+	case <-c.done:
+		var se *StatusError
+		if errors.As(c.Err(), &se) {
+			return nil, se
+		}
+		return nil, fmt.Errorf("%w: %s closed the connection right after NetStream.Publish.Start: publishing is probably denied", ErrRefused, u.Addr())
+	case <-time.After(publishSettle):
+	case <-ctx.Done():
+		c.close(false)
+		return nil, ctx.Err()
+	}
 	return c, nil
 }
+
+// publishSettle is how long a new session is watched for an immediate
+// close, the way nginx-rtmp refuses a denied publish.
+const publishSettle = 250 * time.Millisecond
 
 func classifyNetErr(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
@@ -429,7 +455,11 @@ func (c *conn) writeMedia(csid int, typ byte, ts uint32, payload []byte, flush b
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.wtimeout))
+	deadline := time.Now().Add(c.wtimeout)
+	if l := c.limit.Load(); l != 0 && l < deadline.UnixNano() {
+		deadline = time.Unix(0, l)
+	}
+	_ = c.nc.SetWriteDeadline(deadline)
 	err := c.cw.writeMessage(csid, typ, c.streamID, ts, payload)
 	if err == nil && flush {
 		err = c.bw.Flush()
@@ -448,6 +478,14 @@ func (c *conn) writeMedia(csid int, typ byte, ts uint32, payload []byte, flush b
 		return c.Err()
 	}
 	return nil
+}
+
+// limitWrites bounds every later write, so that a closing publisher
+// stops in time whatever the network does.
+func (c *conn) limitWrites(t time.Time) {
+	c.limit.Store(t.UnixNano())
+	// A write in progress is bound too: deadlines apply to pending calls.
+	_ = c.nc.SetWriteDeadline(t)
 }
 
 // close unpublishes when it can do so quickly, then cuts the socket and

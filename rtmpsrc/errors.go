@@ -16,6 +16,9 @@ var (
 	ErrProtocol = errors.New("rtmpsrc: protocol error")
 	// ErrTimeout is wrapped when a step takes longer than its timeout.
 	ErrTimeout = errors.New("rtmpsrc: timed out")
+	// ErrRefused is wrapped when the server refuses to let us publish.
+	// A *StatusError of level "error" also matches it.
+	ErrRefused = errors.New("rtmpsrc: publishing refused")
 	// ErrConnectionLost is wrapped when an established connection fails.
 	ErrConnectionLost = errors.New("rtmpsrc: connection lost")
 )
@@ -40,6 +43,9 @@ func (e *StatusError) Error() string {
 	}
 	return s
 }
+
+// Is makes a refusal match ErrRefused.
+func (e *StatusError) Is(target error) bool { return target == ErrRefused && e.Permanent() }
 
 // Permanent reports whether retrying the same publish cannot succeed: a
 // refused name, key or application.

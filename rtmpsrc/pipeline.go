@@ -17,17 +17,25 @@ import (
 // it makes exactly one picture per frame interval of media time: a live
 // stream repeats the last picture when the source has nothing new by the
 // time the frame is due; a file waits for the source.
+//
+// Each picture is copied into a 4:2:0 image the publisher owns before the
+// source is asked for the next one, since a source may reuse its buffer
+// from the next ReadFrame on; the encoder then reads that copy in place.
 func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode.H264, t *track) error {
 	defer close(t.ch)
+	o := enc.Options()
+	own := image.NewYCbCr(image.Rect(0, 0, o.Width, o.Height), image.YCbCrSubsampleRatio420)
 	frames := make(chan capture.Frame)
+	taken := make(chan struct{})
 	readErr := make(chan error, 1)
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
 	wg.Add(1)
 	go func() {
-		// The reader runs one picture ahead of the encoder, so a source
-		// that draws on demand draws while the previous one encodes.
+		// The reader asks for the next picture as soon as the last one
+		// is copied, so a source that draws on demand draws while the
+		// previous picture encodes.
 		defer wg.Done()
 		for {
 			f, err := p.cfg.Video.ReadFrame(rctx)
@@ -43,65 +51,103 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 			case <-rctx.Done():
 				return
 			}
+			select {
+			case <-taken:
+			case <-rctx.Done():
+				return
+			}
 		}
 	}()
 
-	fd := enc.Options().FrameRate
+	fd := o.FrameRate
+	frameDur := fd.FrameDuration()
+	paced := clock.live && !p.cfg.Timestamped
 	var (
-		last    image.Image
+		have    bool
 		lastPTS = time.Duration(-1)
-		ended   bool
+		pts     time.Duration
 	)
-	for i := int64(0); !ended; i++ {
-		var pts time.Duration
+	end := func() error {
+		p.videoEnd.Store(int64(pts))
+		for {
+			pkts, err := enc.Flush()
+			if err != nil {
+				return fmt.Errorf("rtmpsrc: flushing video: %w", err)
+			}
+			if pkts == nil {
+				return nil
+			}
+			if err := send(ctx, t, flvTagVideo, pkts); err != nil {
+				return err
+			}
+		}
+	}
+	repeatTimer := time.NewTimer(0)
+	repeatTimer.Stop()
+	defer repeatTimer.Stop()
+	for i := int64(0); ; i++ {
 		if !p.cfg.Timestamped {
 			pts = time.Duration(i * int64(time.Second) * int64(fd.Den) / int64(fd.Num))
 			if err := clock.wait(ctx, pts+p.cfg.StartTime); err != nil {
 				return err
 			}
 		}
-		var f capture.Frame
-		got := false
-		if last != nil && clock.live && !p.cfg.Timestamped {
-			select {
-			case f = <-frames:
-				got = true
-			case err := <-readErr:
-				if err2 := sourceEnd(err, "video"); err2 != nil {
-					return err2
-				}
-				ended = true
-			default:
-				p.stats.repeated.Add(1)
-			}
-		} else {
-			select {
-			case f = <-frames:
-				got = true
-			case err := <-readErr:
-				if err2 := sourceEnd(err, "video"); err2 != nil {
-					return err2
-				}
-				ended = true
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		var (
+			f   capture.Frame
+			got bool
+		)
+		var timeout <-chan time.Time
+		if have && paced {
+			// Wait for a new picture until the next frame is due (half a
+			// frame at least, for a loop that is catching up); only then
+			// repeat the last one.
+			repeatTimer.Reset(max(time.Until(clock.at(pts+frameDur+p.cfg.StartTime)), frameDur/2))
+			timeout = repeatTimer.C
 		}
-		if ended {
-			break
+		select {
+		case f = <-frames:
+			got = true
+		case err := <-readErr:
+			if err := sourceEnd(err, "video"); err != nil {
+				return err
+			}
+			return end()
+		case <-timeout:
+			if ae := p.audioEnd.Load(); ae >= 0 && pts >= time.Duration(ae) {
+				// The audio ended and the picture source is stalled: the
+				// stream is over.
+				return end()
+			}
+			p.stats.repeated.Add(1)
+		case <-ctx.Done():
+			return ctx.Err()
 		}
+		repeatTimer.Stop()
 		if got {
 			p.stats.framesIn.Add(1)
-			last = f.Image
-			if p.cfg.Timestamped {
-				if f.PTS <= lastPTS {
-					p.stats.dropNotMonotonic.Add(1)
-					continue
+			if p.cfg.Timestamped && f.PTS <= lastPTS {
+				p.stats.drop(DropNotMonotonic)
+				if err := ack(ctx, taken); err != nil {
+					return err
 				}
+				continue
+			}
+			if p.cfg.Timestamped {
 				pts = f.PTS
 			}
+			err := encode.ToI420(own, f.Image)
+			if e := ack(ctx, taken); e != nil {
+				return e
+			}
+			if err != nil {
+				return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
+			}
+			have = true
 		}
-		pkts, err := enc.Encode(last, pts)
+		if p.forceKey.Swap(false) {
+			enc.ForceKeyframe()
+		}
+		pkts, err := enc.Encode(own, pts)
 		if err != nil {
 			return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
 		}
@@ -110,17 +156,15 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 			return err
 		}
 	}
-	for {
-		pkts, err := enc.Flush()
-		if err != nil {
-			return fmt.Errorf("rtmpsrc: flushing video: %w", err)
-		}
-		if pkts == nil {
-			return nil
-		}
-		if err := send(ctx, t, flvTagVideo, pkts); err != nil {
-			return err
-		}
+}
+
+// ack lets the reader go on to the next picture.
+func ack(ctx context.Context, taken chan<- struct{}) error {
+	select {
+	case taken <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -177,6 +221,14 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 		tick = tk.C
 	}
 	silence := make([]byte, format.BytesPerFrame()*encode.AACFrameSamples)
+	finish := func() error {
+		p.audioEnd.Store(int64(samplesToDuration(samples, format.SampleRate)))
+		pkts, err := enc.Flush()
+		if err != nil {
+			return fmt.Errorf("rtmpsrc: flushing audio: %w", err)
+		}
+		return send(ctx, t, flvTagAudio, pkts)
+	}
 	for {
 		var data []byte
 		select {
@@ -201,12 +253,13 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 					drained = true
 				}
 			}
-			pkts, err := enc.Flush()
-			if err != nil {
-				return fmt.Errorf("rtmpsrc: flushing audio: %w", err)
-			}
-			return send(ctx, t, flvTagAudio, pkts)
+			return finish()
 		case <-tick:
+			if ve := p.videoEnd.Load(); ve >= 0 && samplesToDuration(samples, format.SampleRate) >= time.Duration(ve) {
+				// The video ended and the audio source is stalled: the
+				// stream is over.
+				return finish()
+			}
 			// The source is late: fill with silence up to shortly
 			// behind the wall clock, a frame at a time.
 			now := clock.elapsed() - p.cfg.StartTime

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
@@ -63,6 +64,18 @@ type Config struct {
 	// ChunkSize is the RTMP chunk size we send with. It defaults to 4096.
 	ChunkSize int
 
+	// MaxLatency bounds the media time waiting in the send queue when the
+	// network is slower than the stream: past it, video frames are
+	// dropped (never audio, keyframes or headers). It defaults to 700 ms.
+	MaxLatency time.Duration
+	// SendBuffer is the socket send buffer in bytes. Media waiting in the
+	// kernel is invisible to MaxLatency, so it is kept small. It
+	// defaults to 128 KiB.
+	SendBuffer int
+	// Reconnect says how a connection that drops mid-stream is
+	// re-established. Its zero value reconnects with backoff.
+	Reconnect ReconnectPolicy
+
 	// StartTime is the media time of the first packet. It defaults to 0;
 	// a stream that continues an earlier one can start later.
 	StartTime time.Duration
@@ -72,9 +85,10 @@ type Config struct {
 }
 
 const (
-	defaultTimeout   = 10 * time.Second
-	defaultChunkSize = 4096
-	encoderName      = "golivecast"
+	defaultTimeout    = 10 * time.Second
+	defaultChunkSize  = 4096
+	defaultSendBuffer = 128 << 10
+	encoderName       = "golivecast"
 )
 
 // Publisher runs one stream. Create it with New, run it with Run, stop it
@@ -84,6 +98,12 @@ type Publisher struct {
 	url   *URL
 	log   *slog.Logger
 	stats stats
+
+	// forceKey asks the video encoder for a keyframe (after a reconnect).
+	forceKey atomic.Bool
+	// videoEnd and audioEnd are the media time where each track ended,
+	// or -1: a track whose source stalls stops there too.
+	videoEnd, audioEnd atomic.Int64
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -116,10 +136,14 @@ func New(cfg Config) (*Publisher, error) {
 			return nil, fmt.Errorf("%w: audio source: %w", ErrConfig, err)
 		}
 	}
-	for _, d := range []time.Duration{cfg.DialTimeout, cfg.SetupTimeout, cfg.WriteTimeout, cfg.StartTime} {
+	for _, d := range []time.Duration{cfg.DialTimeout, cfg.SetupTimeout, cfg.WriteTimeout, cfg.StartTime, cfg.MaxLatency,
+		cfg.Reconnect.InitialDelay, cfg.Reconnect.MaxDelay} {
 		if d < 0 {
 			return nil, fmt.Errorf("%w: negative duration %v", ErrConfig, d)
 		}
+	}
+	if cfg.SendBuffer < 0 {
+		return nil, fmt.Errorf("%w: negative send buffer %d", ErrConfig, cfg.SendBuffer)
 	}
 	if cfg.ChunkSize < 0 || cfg.ChunkSize > 1<<20 {
 		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
@@ -198,19 +222,19 @@ type track struct {
 }
 
 type packet struct {
-	typ      byte
-	pts, dts time.Duration
-	key      bool
-	data     []byte
+	typ        byte
+	pts, dts   time.Duration
+	key        bool
+	disposable bool
+	data       []byte
 }
 
-func (p *Publisher) run(ctx context.Context) error {
+func (p *Publisher) run(ctx context.Context) (err error) {
 	cfg := &p.cfg
 	var (
 		h264  *encode.H264
 		aac   *encode.AAC
 		meta  = Metadata{Encoder: encoderName}
-		err   error
 		sinks []sink
 	)
 	if cfg.Video != nil {
@@ -239,28 +263,45 @@ func (p *Publisher) run(ctx context.Context) error {
 	}
 
 	live := p.url != nil
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
 	if live {
-		c, err := dial(ctx, p.url, dialOptions{
+		opts := dialOptions{
 			tls:          cfg.TLSConfig,
 			dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
 			setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
 			writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
-			chunkSize:    max(cfg.ChunkSize, defaultChunkSize*boolInt(cfg.ChunkSize == 0)),
+			chunkSize:    cfg.ChunkSize,
+			sendBuffer:   cfg.SendBuffer,
 			log:          p.log,
-		})
+		}
+		if opts.chunkSize == 0 {
+			opts.chunkSize = defaultChunkSize
+		}
+		if opts.sendBuffer == 0 {
+			opts.sendBuffer = defaultSendBuffer
+		}
+		c, err := dial(ctx, p.url, opts)
 		if err != nil {
 			return err
 		}
 		p.log.Info("rtmpsrc: publishing", "url", p.url.String())
-		sinks = append(sinks, &rtmpSink{c: c})
+		s := newRTMPSender(p, c, opts)
+		s.start(pctx)
+		sinks = append(sinks, s)
 	}
 	if cfg.Output != nil {
 		sinks = append(sinks, newFLVSink(cfg.Output, aac != nil, h264 != nil))
 	}
-	graceful := false
+	graceful, drain := false, time.Duration(0)
 	defer func() {
+		// A sink that failed while the stream was ending (a lost
+		// connection that could not be re-established) makes the end
+		// unclean.
 		for _, s := range sinks {
-			_ = s.close(graceful)
+			if e := s.close(graceful, drain); e != nil && err == nil {
+				err = e
+			}
 		}
 	}()
 
@@ -276,11 +317,11 @@ func (p *Publisher) run(ctx context.Context) error {
 	}
 	align := max(vDelay, aDelay)
 
-	pctx, stop := context.WithCancel(ctx)
-	defer stop()
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	clock := &mediaClock{live: live, start: time.Now(), base: cfg.StartTime}
+	p.videoEnd.Store(-1)
+	p.audioEnd.Store(-1)
 	p.stats.start.Store(clock.start.UnixNano())
 	var tracks []*track
 	if h264 != nil {
@@ -319,6 +360,12 @@ func (p *Publisher) run(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	graceful = err == nil || errors.Is(err, context.Canceled)
+	// A normal end sends everything; a cancelled stream must stop within
+	// a couple of seconds whatever the network does.
+	drain = orDefault(cfg.WriteTimeout, defaultTimeout)
+	if err != nil {
+		drain = 500 * time.Millisecond
+	}
 	if err == nil {
 		p.log.Info("rtmpsrc: stream ended", "media_time", p.Stats().MediaTime)
 	}
@@ -351,19 +398,28 @@ func (c *mediaClock) wait(ctx context.Context, t time.Duration) error {
 	}
 }
 
+// at is the wall time when media time t is due.
+func (c *mediaClock) at(t time.Duration) time.Time { return c.start.Add(t - c.base) }
+
 // elapsed is the wall time since the start, as media time.
 func (c *mediaClock) elapsed() time.Duration { return c.base + time.Since(c.start) }
 
 // mux writes metadata and sequence headers, then the packets of every
 // track in non-decreasing DTS order, paced for live sinks.
 func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, tracks []*track, sinks []sink, errc <-chan error) error {
-	writeAll := func(typ byte, ts uint32, body []byte, flush bool) error {
+	writeAll := func(t outTag, header bool) error {
 		for _, s := range sinks {
-			if err := s.writeTag(typ, ts, body, flush); err != nil {
+			var err error
+			if header {
+				err = s.writeHeader(t)
+			} else {
+				err = s.writeTag(t)
+			}
+			if err != nil {
 				return err
 			}
 		}
-		p.stats.bytes.Add(int64(len(body)))
+		p.stats.bytes.Add(int64(len(t.body)))
 		return nil
 	}
 	for _, s := range sinks {
@@ -372,15 +428,14 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 		}
 	}
 	base := millis(p.cfg.StartTime)
-	var body []byte
 	for _, t := range tracks {
-		body = body[:0]
+		h := outTag{typ: t.typ, ts: base, dts: p.cfg.StartTime, key: true}
 		if t.typ == flvTagVideo {
-			body = appendVideoTag(body, true, 0, 0, t.config)
+			h.body = appendVideoTag(nil, true, 0, 0, t.config)
 		} else {
-			body = appendAudioTag(body, true, t.config)
+			h.body = appendAudioTag(nil, true, t.config)
 		}
-		if err := writeAll(t.typ, base, body, true); err != nil {
+		if err := writeAll(h, true); err != nil {
 			return err
 		}
 	}
@@ -423,14 +478,14 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 		if err := clock.wait(ctx, pk.dts); err != nil {
 			return err
 		}
-		ts := millis(pk.dts)
-		body = body[:0]
+		t := outTag{typ: pk.typ, ts: millis(pk.dts), dts: pk.dts, key: pk.key, disposable: pk.disposable}
+		// Each tag gets its own body: a live sink keeps it in its queue.
 		if pk.typ == flvTagVideo {
-			body = appendVideoTag(body, pk.key, 1, int32(millis(pk.pts)-ts), pk.data)
+			t.body = appendVideoTag(make([]byte, 0, 5+len(pk.data)), pk.key, 1, int32(millis(pk.pts)-t.ts), pk.data)
 		} else {
-			body = appendAudioTag(body, false, pk.data)
+			t.body = appendAudioTag(make([]byte, 0, 2+len(pk.data)), false, pk.data)
 		}
-		if err := writeAll(pk.typ, ts, body, true); err != nil {
+		if err := writeAll(t, false); err != nil {
 			return err
 		}
 		p.stats.mediaTime.Store(int64(pk.dts))
@@ -451,7 +506,7 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 // reuse.
 func send(ctx context.Context, t *track, typ byte, pkts []encode.Packet) error {
 	for _, e := range pkts {
-		pk := packet{typ: typ, pts: e.PTS, dts: e.DTS, key: e.Keyframe, data: append([]byte(nil), e.Data...)}
+		pk := packet{typ: typ, pts: e.PTS, dts: e.DTS, key: e.Keyframe, disposable: e.Disposable, data: append([]byte(nil), e.Data...)}
 		select {
 		case t.ch <- pk:
 		case <-ctx.Done():

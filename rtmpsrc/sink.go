@@ -4,39 +4,25 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"time"
 )
 
-// sink receives tags in DTS order from the muxer, its only writer.
+// sink receives tags in DTS order from the muxer, its only writer. A
+// sink may keep the tag bodies it is given.
 type sink interface {
 	// writeMetadata writes onMetaData; it comes first, before the
 	// sequence headers.
 	writeMetadata(m Metadata) error
-	writeTag(typ byte, ts uint32, body []byte, flush bool) error
-	// close ends the stream; graceful says it ended normally.
-	close(graceful bool) error
+	// writeHeader writes a sequence header.
+	writeHeader(t outTag) error
+	writeTag(t outTag) error
+	// close ends the stream; graceful says it ended normally, and drain
+	// bounds the time spent sending what is still queued.
+	close(graceful bool, drain time.Duration) error
 }
 
-type rtmpSink struct{ c *conn }
-
-func (s *rtmpSink) writeMetadata(m Metadata) error {
-	return s.c.writeMedia(csidData, msgDataAMF0, 0, m.setDataFrame(), false)
-}
-
-func (s *rtmpSink) writeTag(typ byte, ts uint32, body []byte, flush bool) error {
-	csid := csidVideo
-	if typ == flvTagAudio {
-		csid = csidAudio
-	}
-	return s.c.writeMedia(csid, typ, ts, body, flush)
-}
-
-func (s *rtmpSink) close(graceful bool) error {
-	s.c.close(graceful)
-	return nil
-}
-
-// FLVWriter writes a stream as an FLV file (Adobe FLV 10.1, annex E).
-// It is the sink a Publisher uses for Config.Output.
+// flvSink writes a stream as an FLV file (Adobe FLV 10.1, annex E), for
+// Config.Output, as fast as it is given tags.
 type flvSink struct {
 	w            *bufio.Writer
 	audio, video bool
@@ -62,15 +48,17 @@ func (s *flvSink) writeMetadata(m Metadata) error {
 			return err
 		}
 	}
-	return s.writeTag(flvTagScript, 0, m.scriptTag(), false)
+	return s.writeTag(outTag{typ: flvTagScript, body: m.scriptTag()})
 }
 
-func (s *flvSink) writeTag(typ byte, ts uint32, body []byte, _ bool) error {
-	s.buf = appendFLVTag(s.buf[:0], typ, ts, body)
+func (s *flvSink) writeHeader(t outTag) error { return s.writeTag(t) }
+
+func (s *flvSink) writeTag(t outTag) error {
+	s.buf = appendFLVTag(s.buf[:0], t.typ, t.ts, t.body)
 	return s.write(s.buf)
 }
 
-func (s *flvSink) close(bool) error {
+func (s *flvSink) close(bool, time.Duration) error {
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("rtmpsrc: writing FLV: %w", err)
 	}

@@ -1,6 +1,7 @@
 package rtmpsrc
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -33,6 +34,9 @@ type Stats struct {
 	LastVideo, LastAudio time.Duration
 	// Reconnects counts re-established connections.
 	Reconnects int64
+	// Queued is the media time waiting in the send queue of a live
+	// stream.
+	Queued time.Duration
 }
 
 // Drop reasons in Stats.FramesDropped.
@@ -43,15 +47,29 @@ const (
 )
 
 type stats struct {
+	dropMu sync.Mutex
+	drops  map[string]int64
+
 	start                                    atomic.Int64 // unix nanos of media time 0
 	mediaTime                                atomic.Int64
 	framesIn, framesOut, keyframes, repeated atomic.Int64
-	dropNotMonotonic                         atomic.Int64
 	audioPackets, silence                    atomic.Int64
 	bytes                                    atomic.Int64
 	lastVideo, lastAudio                     atomic.Int64
 	reconnects                               atomic.Int64
+	queued                                   atomic.Int64
 }
+
+func (s *stats) drop(reason string) {
+	s.dropMu.Lock()
+	defer s.dropMu.Unlock()
+	if s.drops == nil {
+		s.drops = make(map[string]int64)
+	}
+	s.drops[reason]++
+}
+
+func (s *stats) mediaTimeNow() time.Duration { return time.Duration(s.mediaTime.Load()) }
 
 func (s *stats) snapshot() Stats {
 	st := Stats{
@@ -60,14 +78,20 @@ func (s *stats) snapshot() Stats {
 		FramesOut:       s.framesOut.Load(),
 		Keyframes:       s.keyframes.Load(),
 		FramesRepeated:  s.repeated.Load(),
-		FramesDropped:   map[string]int64{DropNotMonotonic: s.dropNotMonotonic.Load()},
+		FramesDropped:   map[string]int64{},
 		AudioPackets:    s.audioPackets.Load(),
 		SilenceInserted: time.Duration(s.silence.Load()),
 		BytesSent:       s.bytes.Load(),
 		LastVideo:       time.Duration(s.lastVideo.Load()),
 		LastAudio:       time.Duration(s.lastAudio.Load()),
 		Reconnects:      s.reconnects.Load(),
+		Queued:          time.Duration(s.queued.Load()),
 	}
+	s.dropMu.Lock()
+	for k, v := range s.drops {
+		st.FramesDropped[k] = v
+	}
+	s.dropMu.Unlock()
 	if st.MediaTime > 0 {
 		st.Bitrate = float64(st.BytesSent*8) / st.MediaTime.Seconds()
 	}

@@ -140,10 +140,10 @@ func TestFLVSink(t *testing.T) {
 	if err := s.writeMetadata(meta); err != nil {
 		t.Fatal(err)
 	}
-	s.writeTag(flvTagVideo, 0, appendVideoTag(nil, true, 0, 0, []byte{1, 2, 3}), false)
-	s.writeTag(flvTagAudio, 0, appendAudioTag(nil, true, []byte{0x11, 0x90}), false)
-	s.writeTag(flvTagVideo, 0x01000005, appendVideoTag(nil, false, 1, 33, []byte{0, 0, 0, 1, 9}), false)
-	if err := s.close(true); err != nil {
+	s.writeHeader(outTag{typ: flvTagVideo, body: appendVideoTag(nil, true, 0, 0, []byte{1, 2, 3})})
+	s.writeHeader(outTag{typ: flvTagAudio, body: appendAudioTag(nil, true, []byte{0x11, 0x90})})
+	s.writeTag(outTag{typ: flvTagVideo, ts: 0x01000005, body: appendVideoTag(nil, false, 1, 33, []byte{0, 0, 0, 1, 9})})
+	if err := s.close(true, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(buf.Bytes(), unhex(t, "464c5601 05 00000009 00000000")) {
