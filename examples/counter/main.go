@@ -39,17 +39,18 @@ import (
 )
 
 type options struct {
-	url      string
-	out      string
-	duration time.Duration
-	fps      int
-	width    int
-	height   int
-	audio    string
-	preset   string
-	bitrate  int
-	flash    bool
-	verbose  bool
+	url       string
+	out       string
+	duration  time.Duration
+	fps       int
+	width     int
+	height    int
+	audio     string
+	preset    string
+	bitrate   int
+	flash     bool
+	reconnect bool
+	verbose   bool
 }
 
 func main() {
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.preset, "preset", "veryfast", "x264 preset (ultrafast … veryslow)")
 	fs.IntVar(&o.bitrate, "bitrate", 2500, "video bitrate in kbit/s")
 	fs.BoolVar(&o.flash, "flash", false, "lip-sync pattern: a white flash and a 1 kHz beep for the first 100 ms of every second")
+	fs.BoolVar(&o.reconnect, "reconnect", true, "re-establish a connection that drops mid-stream")
 	fs.BoolVar(&o.verbose, "v", false, "log what the publisher does")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -185,7 +187,8 @@ func run(args []string, stderr io.Writer) error {
 			Preset:    o.preset,
 			Bitrate:   o.bitrate,
 		},
-		Logger: logger,
+		Reconnect: rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
+		Logger:    logger,
 	})
 	if err != nil {
 		return err
