@@ -80,9 +80,14 @@ type AudioChunk struct {
 	// before the next ReadAudio call.
 	Data []byte
 	// PTS is the media time of the first sample when the producer stamps
-	// its chunks; the publisher derives audio time from sample counts and
-	// uses PTS only to measure drift.
+	// its chunks; the publisher derives audio time from sample counts.
 	PTS time.Duration
+	// Captured is the wall-clock time the first sample was captured, for
+	// audio that runs on a device's clock (a microphone); it is zero for
+	// generated audio. A device's "48 kHz" is never exactly the wall
+	// clock's, and the publisher uses this to keep audio locked to media
+	// time over hours.
+	Captured time.Time
 }
 
 // AudioSource yields PCM. ReadAudio blocks until the next chunk is ready,

@@ -96,7 +96,11 @@ type Microphone struct {
 
 	closing  atomic.Bool // set by Close before it stops the device
 	captured atomic.Int64
-	dropped  atomic.Int64
+	// lastWrite is when the capture thread last wrote to the ring, with
+	// the sample frames the ring had taken by then: the reader dates its
+	// chunks from it.
+	lastWrite atomic.Pointer[ringMark]
+	dropped   atomic.Int64
 	read     atomic.Int64 // sample frames returned by ReadAudio
 	stopOnce sync.Once
 
@@ -233,6 +237,12 @@ func (m *Microphone) openDevice(ac *audioContext, want string) error {
 func (m *Microphone) onData(_, in []byte, frames uint32) {
 	n := m.ring.write(in)
 	m.captured.Add(int64(frames))
+	prev := m.lastWrite.Load()
+	written := int64(n / m.format.BytesPerFrame())
+	if prev != nil {
+		written += prev.frames
+	}
+	m.lastWrite.Store(&ringMark{at: time.Now(), frames: written})
 	if lost := (len(in) - n) / m.format.BytesPerFrame(); lost > 0 {
 		m.dropped.Add(int64(lost))
 	}
@@ -240,6 +250,23 @@ func (m *Microphone) onData(_, in []byte, frames uint32) {
 	case m.wake <- struct{}{}:
 	default: // a wake-up is already pending
 	}
+}
+
+// ringMark dates the ring: frames had been written to it at time at.
+type ringMark struct {
+	at     time.Time
+	frames int64
+}
+
+// capturedAt estimates when ring frame index i was captured: the device
+// delivers at its own rate, so i is that many frames before the last
+// write's end.
+func (m *Microphone) capturedAt(i int64) time.Time {
+	mark := m.lastWrite.Load()
+	if mark == nil {
+		return time.Time{}
+	}
+	return mark.at.Add(-framesToDuration(mark.frames-i, m.format.SampleRate))
 }
 
 // onStop runs when the device stops, on its own or by Close.
@@ -286,8 +313,9 @@ func (m *Microphone) ReadAudio(ctx context.Context) (AudioChunk, error) {
 		if n := m.ring.read(m.out); n > 0 {
 			m.logDrops()
 			frames := int64(n / m.format.BytesPerFrame())
-			pts := framesToDuration(m.read.Add(frames)-frames, m.format.SampleRate)
-			return AudioChunk{Data: m.out[:n], PTS: pts}, nil
+			first := m.read.Add(frames) - frames
+			pts := framesToDuration(first, m.format.SampleRate)
+			return AudioChunk{Data: m.out[:n], PTS: pts, Captured: m.capturedAt(first)}, nil
 		}
 		if end != nil {
 			return AudioChunk{}, end

@@ -191,7 +191,7 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 	defer close(t.ch)
 	src := p.cfg.Audio
 	format := src.Format()
-	chunks := make(chan []byte, 4)
+	chunks := make(chan capture.AudioChunk, 4)
 	readErr := make(chan error, 1)
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -206,7 +206,7 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 				return
 			}
 			select {
-			case chunks <- append([]byte(nil), c.Data...):
+			case chunks <- capture.AudioChunk{Data: append([]byte(nil), c.Data...), Captured: c.Captured}:
 			case <-rctx.Done():
 				return
 			}
@@ -221,6 +221,7 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 		tick = tk.C
 	}
 	silence := make([]byte, format.BytesPerFrame()*encode.AACFrameSamples)
+	drift := newDriftCorrector(format.SampleRate, format.BytesPerFrame())
 	finish := func() error {
 		p.audioEnd.Store(int64(samplesToDuration(samples, format.SampleRate)))
 		pkts, err := enc.Flush()
@@ -232,7 +233,11 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 	for {
 		var data []byte
 		select {
-		case data = <-chunks:
+		case c := <-chunks:
+			data = c.Data
+			if clock.live {
+				data = drift.correct(data, c.Captured)
+			}
 		case err := <-readErr:
 			if err := sourceEnd(err, "audio"); err != nil {
 				return err
@@ -241,8 +246,8 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 			// end: encode them all before flushing.
 			for drained := false; !drained; {
 				select {
-				case data := <-chunks:
-					pkts, err := enc.Encode(data)
+				case c := <-chunks:
+					pkts, err := enc.Encode(c.Data)
 					if err != nil {
 						return fmt.Errorf("rtmpsrc: audio: %w", err)
 					}
@@ -269,6 +274,7 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 					return fmt.Errorf("rtmpsrc: audio: %w", err)
 				}
 				samples += encode.AACFrameSamples
+				drift.written += encode.AACFrameSamples
 				p.stats.silence.Add(int64(samplesToDuration(encode.AACFrameSamples, format.SampleRate)))
 				if err := send(ctx, t, flvTagAudio, pkts); err != nil {
 					return err
