@@ -25,7 +25,8 @@ type Frame struct {
 }
 
 // VideoSource yields frames. ReadFrame blocks until the next frame is
-// ready, the context ends, or the source ends (io.EOF).
+// ready, the context ends, or the source ends (io.EOF). It must return
+// soon after ctx is done: a publisher waits for it to stop.
 //
 // The publisher asks for one frame per output frame interval: a source
 // that draws on demand draws exactly one image per output frame. A
@@ -91,7 +92,8 @@ type AudioChunk struct {
 }
 
 // AudioSource yields PCM. ReadAudio blocks until the next chunk is ready,
-// the context ends, or the source ends (io.EOF).
+// the context ends, or the source ends (io.EOF). It must return soon
+// after ctx is done: a publisher waits for it to stop.
 type AudioSource interface {
 	// Format is the format of every chunk; it does not change, since
 	// the encoder is configured from it once.

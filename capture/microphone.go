@@ -101,8 +101,8 @@ type Microphone struct {
 	// chunks from it.
 	lastWrite atomic.Pointer[ringMark]
 	dropped   atomic.Int64
-	read     atomic.Int64 // sample frames returned by ReadAudio
-	stopOnce sync.Once
+	read      atomic.Int64 // sample frames returned by ReadAudio
+	stopOnce  sync.Once
 
 	readMu      sync.Mutex  // serializes readers; never taken by Close or Stats
 	out         []byte      // Data of the last chunk, reused

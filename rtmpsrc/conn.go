@@ -217,7 +217,12 @@ func (c *conn) setup(chunkSize int) error {
 		return c.step("connect", err)
 	}
 	if _, err := c.await("connect", 1); err != nil {
-		return c.step("connect", err)
+		err = c.step("connect", err)
+		if errors.Is(err, ErrConnectionLost) {
+			// nginx-rtmp closes without a word on an unknown application.
+			err = fmt.Errorf("%w (is %q an application of this server?)", err, c.u.App)
+		}
+		return err
 	}
 	// releaseStream and FCPublish are what the platforms' own encoders
 	// send before createStream; servers that do not know them ignore
