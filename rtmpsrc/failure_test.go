@@ -135,6 +135,33 @@ func TestServerMisbehaves(t *testing.T) {
 			c.Write([]byte{0x03, 0, 0, 0, 0xff, 0xff, 0xff, 20, 0, 0, 0, 0})
 			drain(c)
 		}, ErrProtocol},
+		{"truncated mid-message", func(c net.Conn) {
+			handshake.HandshakeWithClient(c, c, &handshake.Config{})
+			var bw bytes.Buffer
+			w := chunkWriter{w: bufioWriter(&bw), size: 128}
+			w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "_result", 1, amfObj{{"fmsVer", "FMS/3,0,1,123"}},
+				amfObj{{"level", "status"}, {"code", "NetConnection.Connect.Success"}}))
+			w.w.Flush()
+			c.Write(bw.Bytes()[:bw.Len()/2])
+		}, ErrConnectionLost},
+		{"flood", func(c net.Conn) {
+			handshake.HandshakeWithClient(c, c, &handshake.Config{})
+			// Endless onBWDone commands, never an answer: the setup
+			// timeout ends it and memory stays flat, since each message
+			// is handled and forgotten.
+			var bw bytes.Buffer
+			w := chunkWriter{w: bufioWriter(&bw), size: 128}
+			for i := 0; i < 100; i++ {
+				w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "onBWDone", 0, nil))
+			}
+			w.w.Flush()
+			go drain(c)
+			for {
+				if _, err := c.Write(bw.Bytes()); err != nil {
+					return
+				}
+			}
+		}, ErrTimeout},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			url := fakeServer(t, c.serve)
