@@ -37,7 +37,10 @@ type Config struct {
 
 	// Video is the picture source. It defaults to none (audio only).
 	Video capture.VideoSource
-	// Audio is the PCM source. It defaults to none (video only).
+	// Audio is the PCM source. It defaults to none (video only). The AAC
+	// encoder underneath keeps one process-wide state, so only one
+	// publisher with audio can run in a process at a time; another fails
+	// with encode.ErrAACBusy.
 	Audio capture.AudioSource
 
 	// VideoEncoder configures H.264: size, frame rate, preset, bitrate,

@@ -89,6 +89,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if !ok || err1 != nil || err2 != nil {
 		return nil, fmt.Errorf("-size %q: want WIDTHxHEIGHT, such as 1280x720", size)
 	}
+	// Checked here, not left to the encoder, so that a wrong size fails
+	// before the in-process server starts.
+	if o.width%2 != 0 || o.height%2 != 0 {
+		return nil, fmt.Errorf("-size %dx%d: width and height must be even (H.264 4:2:0)", o.width, o.height)
+	}
 	if o.fps < 1 || o.fps > 120 {
 		return nil, fmt.Errorf("-fps %d: want 1 to 120", o.fps)
 	}
@@ -254,6 +259,11 @@ type statusLine struct {
 }
 
 func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
+	if st.BytesSent == 0 {
+		// Nothing streamed yet (still connecting, or failed before the
+		// first packet): a line of zeros would only bury the error.
+		return
+	}
 	now := time.Now()
 	fps := 0.0
 	if !l.at.IsZero() {
