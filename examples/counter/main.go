@@ -115,6 +115,11 @@ func run(args []string, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, a second one kills the demo at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 
 	logger := slog.New(slog.DiscardHandler)
 	if o.verbose {

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/golivecast/golivecast/internal/nginxtest"
+	"github.com/golivecast/golivecast/internal/probe"
+)
+
+// These tests run the demo as a user does: a built binary, its command
+// line, its exit status and what it prints, and the recording checked by an
+// independent decoder (ffprobe, ffmpeg).
+
+// counterBin is the demo built once by TestMain.
+var counterBin string
+
+const buildTimeout = 5 * time.Minute
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "counter-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	counterBin = filepath.Join(dir, "counter")
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	args := []string{"build", "-o", counterBin}
+	if raceEnabled {
+		args = append(args, "-race")
+		// A race-enabled binary sleeps 1 s on exit by default, which
+		// would blur how quickly the demo stops.
+		if os.Getenv("GORACE") == "" {
+			os.Setenv("GORACE", "atexit_sleep_ms=0")
+		}
+	}
+	out, err := exec.CommandContext(ctx, "go", append(args, ".")...).CombinedOutput()
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building the demo: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := 0
+	// goleak.VerifyTestMain exits by itself; run it in a function so the
+	// binary is removed afterwards.
+	func() {
+		defer func() { os.RemoveAll(dir) }()
+		code = m.Run()
+		if code == 0 {
+			if err := goleak.Find(); err != nil {
+				fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+				code = 1
+			}
+		}
+	}()
+	os.Exit(code)
+}
+
+// result is what one run of the demo printed and how it ended.
+type result struct {
+	stdout, stderr string
+	code           int
+	took           time.Duration
+}
+
+// runCounter runs the demo with args, killing it after limit.
+func runCounter(t *testing.T, limit time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, counterBin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.WaitDelay = time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), took: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("counter %s: still running after %v; stderr:\n%s", strings.Join(args, " "), limit, lines(r.stderr))
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("counter: %v", err)
+	}
+	return r
+}
+
+// lines shows the status line's carriage returns as line breaks.
+func lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
+
+// requireOK fails unless the run exited 0.
+func requireOK(t *testing.T, r result) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", r.code, lines(r.stderr))
+	}
+}
+
+// checkRecording decodes an FLV and checks it carries H.264 of the given
+// size (with frames video frames when frames > 0) and 44.1 kHz stereo AAC,
+// and decodes without an error.
+func checkRecording(t *testing.T, path string, w, h, frames int) {
+	t.Helper()
+	var video, audio *probe.Stream
+	streams := probe.Streams(t, path)
+	for i := range streams {
+		switch streams[i].CodecType {
+		case "video":
+			video = &streams[i]
+		case "audio":
+			audio = &streams[i]
+		}
+	}
+	if video == nil || audio == nil {
+		t.Fatalf("%s: streams %+v, want one video and one audio", path, streams)
+	}
+	if video.CodecName != "h264" || video.Width != w || video.Height != h {
+		t.Errorf("video %s %dx%d, want h264 %dx%d", video.CodecName, video.Width, video.Height, w, h)
+	}
+	if frames > 0 && (video.NbReadFrames < frames-1 || video.NbReadFrames > frames+1) {
+		t.Errorf("%d video frames, want %d±1", video.NbReadFrames, frames)
+	}
+	if frames == 0 && video.NbReadFrames == 0 {
+		t.Errorf("no video frame decoded")
+	}
+	if audio.CodecName != "aac" || audio.SampleRate != 44100 || audio.Channels != 2 {
+		t.Errorf("audio %s %d Hz %d channels, want aac 44100 Hz 2 channels", audio.CodecName, audio.SampleRate, audio.Channels)
+	}
+	if audio.NbReadFrames == 0 {
+		t.Errorf("no audio frame decoded")
+	}
+	if errs := probe.DecodeErrors(t, path); errs != "" {
+		t.Errorf("%s does not decode cleanly:\n%s", path, errs)
+	}
+}
+
+// With no -url the demo records through its in-process server.
+func TestDefaultMode(t *testing.T) {
+	probe.Require(t)
+	out := filepath.Join(t.TempDir(), "c.flv")
+	r := runCounter(t, 30*time.Second, "-duration", "2s", "-size", "320x240", "-out", out)
+	requireOK(t, r)
+	if want := "play it with: ffplay " + out; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+	}
+	checkRecording(t, out, 320, 240, 60)
+}
+
+func TestPublishToNginx(t *testing.T) {
+	probe.Require(t)
+	const key = "counterNginxKey3"
+	ng := nginxtest.Start(t, nginxtest.Options{})
+	r := runCounter(t, 30*time.Second, "-url", ng.URL("live", key), "-duration", "2s", "-size", "320x240")
+	requireOK(t, r)
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Errorf("the stream key is in the output:\n%s%s", r.stdout, lines(r.stderr))
+	}
+	ng.Stop() // the recording is complete once nginx has stopped
+	recs := ng.RecordingsOf(key)
+	if len(recs) != 1 {
+		t.Fatalf("recordings %v, want one of %s", ng.Recordings(), key)
+	}
+	checkRecording(t, recs[0], 320, 240, 0)
+}
+
+// An endless stream ends on SIGINT or SIGTERM with an unpublish, so the
+// in-process recording is whole. main waits up to 2 s for the server to
+// close the recording; a missing unpublish would show as a late exit.
+func TestSignals(t *testing.T) {
+	probe.Require(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "s.flv")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, counterBin, "-size", "320x240", "-out", out)
+			cmd.WaitDelay = time.Second
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+
+			select {
+			case err := <-exited:
+				t.Fatalf("exited before the signal: %v\n%s", err, lines(stderr.String()))
+			case <-time.After(1500 * time.Millisecond):
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			sent := time.Now()
+			select {
+			case err := <-exited:
+				took := time.Since(sent)
+				t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
+				if err != nil {
+					t.Fatalf("exit: %v; stderr:\n%s", err, lines(stderr.String()))
+				}
+				if took > 2*time.Second {
+					t.Errorf("took %v to exit after %v, want at most 2s", took, sig)
+				}
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, lines(stderr.String()))
+			}
+			if !strings.Contains(stderr.String(), "recorded "+out) {
+				t.Errorf("stderr does not report the recording:\n%s", lines(stderr.String()))
+			}
+			checkRecording(t, out, 320, 240, 0)
+		})
+	}
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
+
+// Each failure ends the demo quickly with a status of 1 and a single
+// "counter: …" line on stderr that never shows the stream key.
+func TestFailures(t *testing.T) {
+	const key = "counterSecretKey9"
+	tests := []struct {
+		name string
+		args func(t *testing.T) []string
+		want string // in the error line
+	}{
+		{"bad URL", func(*testing.T) []string { return []string{"-url", "rtmp://host/live"} }, "invalid URL"},
+		{"bad scheme", func(*testing.T) []string { return []string{"-url", "http://127.0.0.1/live/" + key} }, "scheme"},
+		{"nothing listening", func(t *testing.T) []string {
+			return []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", closedPort(t), key)}
+		}, "connection refused"},
+		{"publish refused", func(t *testing.T) []string {
+			ng := nginxtest.Start(t, nginxtest.Options{DenyPublish: true})
+			return []string{"-url", ng.URL("live", key)}
+		}, "refused"},
+		{"odd size", func(*testing.T) []string { return []string{"-size", "641x360"} }, "641x360"},
+		{"bad size", func(*testing.T) []string { return []string{"-size", "640by360"} }, "-size"},
+		{"bad audio", func(*testing.T) []string { return []string{"-audio", "loud"} }, "-audio \"loud\""},
+		{"extra argument", func(*testing.T) []string { return []string{"extra"} }, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Endless (no -duration): the failure itself must end the run.
+			// A later -size overrides this one.
+			args := append([]string{"-size", "320x240", "-out", filepath.Join(t.TempDir(), "f.flv")}, tt.args(t)...)
+			r := runCounter(t, 10*time.Second, args...)
+			t.Logf("after %v: status %d: %q", r.took.Round(time.Millisecond), r.code, r.stderr)
+			if r.code != 1 {
+				t.Errorf("exit status %d, want 1", r.code)
+			}
+			if strings.Contains(r.stdout+r.stderr, key) {
+				t.Errorf("the stream key is in the output")
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			msg := strings.TrimSuffix(r.stderr, "\n")
+			if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "counter: ") {
+				t.Errorf("stderr is not one \"counter: …\" line:\n%s", lines(r.stderr))
+			}
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not contain %q", msg, tt.want)
+			}
+			if tt.name == "odd size" && !strings.Contains(msg, "even") {
+				t.Errorf("error %q does not say the size must be even", msg)
+			}
+		})
+	}
+}
+
+// The lip-sync pattern: white pictures and a beep at each whole second.
+func TestFlash(t *testing.T) {
+	probe.Require(t)
+	out := filepath.Join(t.TempDir(), "flash.flv")
+	r := runCounter(t, 30*time.Second, "-flash", "-duration", "3s", "-audio", "tone", "-size", "320x240", "-out", out)
+	requireOK(t, r)
+	checkRecording(t, out, 320, 240, 90)
+	frames := probe.VideoLuma(t, out, 32, 24)
+	if len(frames) < 31 {
+		t.Fatalf("%d frames decoded", len(frames))
+	}
+	// 0 and 30 are flashes (the first 100 ms of seconds 0 and 1); 15 is
+	// the dark background half-way.
+	for _, i := range []int{0, 30} {
+		if m := frames[i].Mean; m < 220 {
+			t.Errorf("frame %d mean luma %.1f, want white (at least 220)", i, m)
+		}
+	}
+	if m := frames[15].Mean; m > 100 {
+		t.Errorf("frame 15 mean luma %.1f, want the dark background", m)
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "c.flv")
+	r := runCounter(t, 30*time.Second, "-duration", "1500ms", "-size", "128x96", "-audio", "silence", "-out", out)
+	requireOK(t, r)
+	for _, want := range []string{"time=", "fps=", "reconnects=", "frames=45 "} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+		}
+	}
+}
