@@ -229,7 +229,9 @@ type packet struct {
 	pts, dts   time.Duration
 	key        bool
 	disposable bool
-	data       []byte
+	// body is the FLV tag body with its header bytes (5 for video, 2 for
+	// audio) left for the muxer to fill: the payload is copied once.
+	body []byte
 }
 
 func (p *Publisher) run(ctx context.Context) (err error) {
@@ -482,12 +484,13 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 			return err
 		}
 		t := outTag{typ: pk.typ, ts: millis(pk.dts), dts: pk.dts, key: pk.key, disposable: pk.disposable}
-		// Each tag gets its own body: a live sink keeps it in its queue.
+		// Each tag has its own body: a live sink keeps it in its queue.
 		if pk.typ == flvTagVideo {
-			t.body = appendVideoTag(make([]byte, 0, 5+len(pk.data)), pk.key, 1, int32(millis(pk.pts)-t.ts), pk.data)
+			appendVideoTag(pk.body[:0], pk.key, 1, int32(millis(pk.pts)-t.ts), nil)
 		} else {
-			t.body = appendAudioTag(make([]byte, 0, 2+len(pk.data)), false, pk.data)
+			appendAudioTag(pk.body[:0], false, nil)
 		}
+		t.body = pk.body
 		if err := writeAll(t, false); err != nil {
 			return err
 		}
@@ -509,7 +512,13 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 // reuse.
 func send(ctx context.Context, t *track, typ byte, pkts []encode.Packet) error {
 	for _, e := range pkts {
-		pk := packet{typ: typ, pts: e.PTS, dts: e.DTS, key: e.Keyframe, disposable: e.Disposable, data: append([]byte(nil), e.Data...)}
+		hdr := 2
+		if typ == flvTagVideo {
+			hdr = 5
+		}
+		body := make([]byte, hdr+len(e.Data))
+		copy(body[hdr:], e.Data)
+		pk := packet{typ: typ, pts: e.PTS, dts: e.DTS, key: e.Keyframe, disposable: e.Disposable, body: body}
 		select {
 		case t.ch <- pk:
 		case <-ctx.Done():
