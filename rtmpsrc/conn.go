@@ -242,7 +242,7 @@ func (c *conn) setup(chunkSize int) error {
 	}
 	id, ok := firstNumber(res)
 	if !ok || id < 1 || id > 1<<24 {
-		return fmt.Errorf("%w: createStream answered without a usable stream id (%v)", ErrProtocol, res)
+		return fmt.Errorf("%w: createStream answered without a usable stream id (%s)", ErrProtocol, c.redact(fmt.Sprint(res)))
 	}
 	c.streamID = uint32(id)
 	if err := c.command(c.streamID, amfAppend(nil, "publish", 5, nil, c.u.Key, "live")); err != nil {
@@ -381,8 +381,8 @@ func (c *conn) handle(m message) (string, float64, []any, error) {
 			p = p[1:] // AMF3 command messages start with a 0 byte, then AMF0
 		}
 		vals, err := amfDecodeAll(p)
-		if err != nil && len(vals) < 2 {
-			return "", 0, nil, fmt.Errorf("%w: undecodable command: %w", ErrProtocol, err)
+		if len(vals) < 2 {
+			return "", 0, nil, fmt.Errorf("%w: command without name and transaction id (%d values, %v)", ErrProtocol, len(vals), err)
 		}
 		name, _ := vals[0].(string)
 		tx, _ := vals[1].(float64)

@@ -249,3 +249,28 @@ func TestCloseWhileStreaming(t *testing.T) {
 }
 
 func bufioWriter(b *bytes.Buffer) *bufio.Writer { return bufio.NewWriter(b) }
+
+// TestShortCommandMidStream: a command with no transaction id after the
+// publish started ends the stream with a protocol error, not a panic.
+func TestShortCommandMidStream(t *testing.T) {
+	for _, body := range [][]byte{nil, amfAppend(nil, "onStatus")} {
+		url := fakeServer(t, func(c net.Conn) {
+			_, _, send := scriptedServer(t, c)
+			if send == nil {
+				return
+			}
+			send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+			time.Sleep(400 * time.Millisecond) // past the publish settle time
+			var bw bytes.Buffer
+			w := chunkWriter{w: bufioWriter(&bw), size: 128}
+			w.writeMessage(3, msgCommandAMF0, 0, 0, body)
+			w.w.Flush()
+			c.Write(bw.Bytes())
+			drain(c)
+		})
+		err, _ := runBounded(t, url, 5*time.Second, func(c *Config) { c.Reconnect.Disabled = true })
+		if !errors.Is(err, ErrProtocol) {
+			t.Fatalf("body %x: got %v, want ErrProtocol", body, err)
+		}
+	}
+}

@@ -109,11 +109,16 @@ func flvHeader(audio, video bool) []byte {
 // appendFLVTag appends one tag (E.4.1) and its PreviousTagSize. The
 // timestamp is milliseconds in 24 bits plus an extension byte.
 func appendFLVTag(b []byte, typ byte, ts uint32, body []byte) []byte {
-	n := len(body)
-	b = append(b, typ, byte(n>>16), byte(n>>8), byte(n),
-		byte(ts>>16), byte(ts>>8), byte(ts), byte(ts>>24), 0, 0, 0)
+	b = appendFLVTagHeader(b, typ, ts, len(body))
 	b = append(b, body...)
-	return binary.BigEndian.AppendUint32(b, uint32(11+n))
+	return binary.BigEndian.AppendUint32(b, uint32(11+len(body)))
+}
+
+// appendFLVTagHeader appends the 11-byte header of a tag whose body is n
+// bytes long.
+func appendFLVTagHeader(b []byte, typ byte, ts uint32, n int) []byte {
+	return append(b, typ, byte(n>>16), byte(n>>8), byte(n),
+		byte(ts>>16), byte(ts>>8), byte(ts), byte(ts>>24), 0, 0, 0)
 }
 
 // millis converts media time to the 32-bit millisecond clock of RTMP and

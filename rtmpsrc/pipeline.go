@@ -87,7 +87,7 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 	defer repeatTimer.Stop()
 	for i := int64(0); ; i++ {
 		if !p.cfg.Timestamped {
-			pts = time.Duration(i * int64(time.Second) * int64(fd.Den) / int64(fd.Num))
+			pts = frameTime(i, fd)
 			if err := clock.wait(ctx, pts+p.cfg.StartTime); err != nil {
 				return err
 			}
@@ -125,6 +125,11 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 		repeatTimer.Stop()
 		if got {
 			p.stats.framesIn.Add(1)
+			if p.cfg.Timestamped {
+				// The encoder counts in 90 kHz ticks: frames closer than
+				// one tick are not in order for it.
+				f.PTS = f.PTS.Round(time.Second / 90000)
+			}
 			if p.cfg.Timestamped && f.PTS <= lastPTS {
 				p.stats.drop(DropNotMonotonic)
 				if err := ack(ctx, taken); err != nil {
@@ -247,6 +252,7 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 			for drained := false; !drained; {
 				select {
 				case c := <-chunks:
+					samples += int64(len(c.Data) / format.BytesPerFrame())
 					pkts, err := enc.Encode(c.Data)
 					if err != nil {
 						return fmt.Errorf("rtmpsrc: audio: %w", err)
@@ -295,6 +301,16 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 	}
 }
 
+// samplesToDuration converts a sample count without overflowing for any
+// stream length.
 func samplesToDuration(n int64, rate int) time.Duration {
-	return time.Duration(n * int64(time.Second) / int64(rate))
+	r := int64(rate)
+	return time.Duration(n/r*int64(time.Second) + n%r*int64(time.Second)/r)
+}
+
+// frameTime is the media time of frame i at a rational frame rate,
+// without overflowing for any stream length.
+func frameTime(i int64, fps encode.Rational) time.Duration {
+	num, den := int64(fps.Num), int64(fps.Den)
+	return time.Duration(i/num*den*int64(time.Second) + i%num*den*int64(time.Second)/num)
 }

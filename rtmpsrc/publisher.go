@@ -445,23 +445,22 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 		}
 	}
 
-	heads := make([]*packet, len(tracks))
-	open := len(tracks)
+	heads := make([]packet, len(tracks))
+	have := make([]bool, len(tracks))
 	for {
 		// Every open track must show its next packet before the earliest
 		// can be chosen.
 		for i, t := range tracks {
-			for heads[i] == nil && t.ch != nil {
+			for !have[i] && t.ch != nil {
 				select {
 				case pk, ok := <-t.ch:
 					if !ok {
 						t.ch = nil
-						open--
 						continue
 					}
 					pk.pts += t.offset
 					pk.dts += t.offset
-					heads[i] = &pk
+					heads[i], have[i] = pk, true
 				case err := <-errc:
 					return err
 				case <-ctx.Done():
@@ -470,8 +469,8 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 			}
 		}
 		next := -1
-		for i, h := range heads {
-			if h != nil && (next < 0 || h.dts < heads[next].dts) {
+		for i := range heads {
+			if have[i] && (next < 0 || heads[i].dts < heads[next].dts) {
 				next = i
 			}
 		}
@@ -479,7 +478,7 @@ func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, t
 			return nil // every track ended
 		}
 		pk := heads[next]
-		heads[next] = nil
+		heads[next], have[next] = packet{}, false
 		if err := clock.wait(ctx, pk.dts); err != nil {
 			return err
 		}

@@ -43,6 +43,7 @@ const (
 
 // outTag is one tag on its way to a live server.
 type outTag struct {
+	header     bool // metadata or sequence header: never dropped, resent on reconnect
 	typ        byte
 	ts         uint32
 	dts        time.Duration
@@ -69,6 +70,7 @@ type rtmpSender struct {
 	headers      []outTag // metadata and sequence headers, sent first on every connection
 	connected    bool
 	dropUntilKey bool
+	dropReason   string // why video waits for a keyframe
 	closing      bool
 	drainUntil   time.Time
 	err          error // fatal; ends Run
@@ -96,6 +98,9 @@ func newRTMPSender(p *Publisher, c *conn, opts dialOptions) *rtmpSender {
 
 const defaultMaxLatency = 700 * time.Millisecond
 
+// refusalGrace is how long a reconnecting publisher retries refusals.
+const refusalGrace = time.Minute
+
 func (s *rtmpSender) start(ctx context.Context) { go s.loop(ctx) }
 
 func (s *rtmpSender) notify() {
@@ -106,7 +111,7 @@ func (s *rtmpSender) notify() {
 }
 
 func (s *rtmpSender) writeMetadata(m Metadata) error {
-	return s.push(outTag{typ: flvTagScript, body: m.setDataFrame(), key: true}, true)
+	return s.push(outTag{typ: flvTagScript, body: m.setDataFrame(), key: true, dts: s.p.cfg.StartTime, ts: millis(s.p.cfg.StartTime)}, true)
 }
 
 func (s *rtmpSender) writeHeader(t outTag) error { return s.push(t, true) }
@@ -120,18 +125,17 @@ func (s *rtmpSender) push(t outTag, header bool) error {
 	if s.err != nil {
 		return s.err
 	}
+	t.header = header
 	if header {
 		s.headers = append(s.headers, t)
 	}
 	if !s.connected {
-		if t.typ == flvTagVideo && !header {
-			s.p.stats.drop(DropReconnect)
-		}
+		s.countDrop(t, DropReconnect)
 		return nil
 	}
 	if t.typ == flvTagVideo && !header {
 		if s.dropUntilKey && !t.key {
-			s.p.stats.drop(DropCongestionGOP)
+			s.countDrop(t, s.dropReason)
 			return nil
 		}
 		if t.key {
@@ -145,12 +149,31 @@ func (s *rtmpSender) push(t outTag, header bool) error {
 	return nil
 }
 
-// latency is the media time waiting in the queue.
+// countDrop counts a media tag that will not be sent.
+func (s *rtmpSender) countDrop(t outTag, reason string) {
+	switch {
+	case t.header:
+	case t.typ == flvTagVideo:
+		s.p.stats.drop(reason)
+	case t.typ == flvTagAudio:
+		s.p.stats.audioDropped.Add(1)
+	}
+}
+
+// latency is the media time waiting in the queue. Headers are left out:
+// they carry the time of the session's start.
 func (s *rtmpSender) latency() time.Duration {
-	if len(s.queue) < 2 {
+	var first *outTag
+	for i := range s.queue {
+		if !s.queue[i].header {
+			first = &s.queue[i]
+			break
+		}
+	}
+	if first == nil {
 		return 0
 	}
-	return s.queue[len(s.queue)-1].dts - s.queue[0].dts
+	return s.queue[len(s.queue)-1].dts - first.dts
 }
 
 // relieve drops video when the queue holds too much media: first frames
@@ -164,14 +187,14 @@ func (s *rtmpSender) relieve() {
 		return
 	}
 	s.filter(func(t outTag) (bool, string) { return t.typ == flvTagVideo && !t.key, DropCongestionGOP })
-	s.dropUntilKey = true
+	s.dropUntilKey, s.dropReason = true, DropCongestionGOP
 }
 
 func (s *rtmpSender) filter(drop func(outTag) (bool, string)) {
 	kept := s.queue[:0]
 	for _, t := range s.queue {
 		if d, reason := drop(t); d {
-			s.p.stats.drop(reason)
+			s.countDrop(t, reason)
 			continue
 		}
 		kept = append(kept, t)
@@ -286,9 +309,7 @@ func (s *rtmpSender) lost(ctx context.Context, cause error) error {
 	s.mu.Lock()
 	s.connected = false
 	for _, t := range s.queue {
-		if t.typ == flvTagVideo {
-			s.p.stats.drop(DropReconnect)
-		}
+		s.countDrop(t, DropReconnect)
 	}
 	s.queue = nil
 	old := s.conn
@@ -300,14 +321,16 @@ func (s *rtmpSender) lost(ctx context.Context, cause error) error {
 	}
 	s.p.log.Warn("rtmpsrc: connection lost; reconnecting", "url", s.p.url.String(), "err", cause)
 	delay := s.policy.InitialDelay
+	var refusedSince time.Time
 	for attempt := 1; ; attempt++ {
 		wait := time.Duration(float64(delay) * (0.8 + 0.4*rand.Float64()))
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
+			// The stream is ending: what ended it is the lost connection.
 			timer.Stop()
-			return ctx.Err()
+			return cause
 		case <-s.closeCh:
 			timer.Stop()
 			return cause
@@ -315,12 +338,13 @@ func (s *rtmpSender) lost(ctx context.Context, cause error) error {
 		c, err := dial(ctx, s.p.url, s.opts)
 		if err == nil {
 			s.mu.Lock()
-			s.conn, s.connected, s.dropUntilKey = c, true, true
+			s.conn, s.connected = c, true
+			s.dropUntilKey, s.dropReason = true, DropReconnect
 			// Metadata and sequence headers first, at the current media
 			// time, then a forced keyframe.
-			ts := millis(s.p.stats.mediaTimeNow())
+			now := s.p.stats.mediaTimeNow()
 			for _, h := range s.headers {
-				h.ts = ts
+				h.ts, h.dts = millis(now), now
 				s.queue = append(s.queue, h)
 			}
 			s.mu.Unlock()
@@ -329,8 +353,20 @@ func (s *rtmpSender) lost(ctx context.Context, cause error) error {
 			s.p.log.Info("rtmpsrc: reconnected", "url", s.p.url.String(), "attempt", attempt)
 			return nil
 		}
+		if ctx.Err() != nil {
+			return cause
+		}
+		// After a network cut the server may still hold our old session
+		// and refuse the key as already published until it times out:
+		// refusals are retried for a while before they count.
 		if permanent(err) {
-			return err
+			if refusedSince.IsZero() {
+				refusedSince = time.Now()
+			} else if time.Since(refusedSince) > refusalGrace {
+				return err
+			}
+		} else {
+			refusedSince = time.Time{}
 		}
 		if s.policy.MaxAttempts > 0 && attempt >= s.policy.MaxAttempts {
 			return fmt.Errorf("%w: gave up after %d reconnect attempts: %w", ErrConnectionLost, attempt, err)

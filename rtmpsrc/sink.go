@@ -2,6 +2,7 @@ package rtmpsrc
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
@@ -54,7 +55,16 @@ func (s *flvSink) writeMetadata(m Metadata) error {
 func (s *flvSink) writeHeader(t outTag) error { return s.writeTag(t) }
 
 func (s *flvSink) writeTag(t outTag) error {
-	s.buf = appendFLVTag(s.buf[:0], t.typ, t.ts, t.body)
+	// Header and PreviousTagSize around the body, which is not copied
+	// but into the buffered writer.
+	s.buf = appendFLVTagHeader(s.buf[:0], t.typ, t.ts, len(t.body))
+	if err := s.write(s.buf); err != nil {
+		return err
+	}
+	if err := s.write(t.body); err != nil {
+		return err
+	}
+	s.buf = binary.BigEndian.AppendUint32(s.buf[:0], uint32(11+len(t.body)))
 	return s.write(s.buf)
 }
 

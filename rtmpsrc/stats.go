@@ -12,7 +12,8 @@ type Stats struct {
 	MediaTime time.Duration
 	// FramesIn counts pictures taken from the video source.
 	FramesIn int64
-	// FramesOut counts video packets sent.
+	// FramesOut counts video packets muxed and handed to the sinks; a
+	// live sink may still drop some, counted in FramesDropped.
 	FramesOut int64
 	// Keyframes counts IDR packets sent.
 	Keyframes int64
@@ -21,12 +22,15 @@ type Stats struct {
 	FramesRepeated int64
 	// FramesDropped counts pictures not sent, by reason.
 	FramesDropped map[string]int64
-	// AudioPackets counts AAC frames sent.
+	// AudioPackets counts AAC frames muxed and handed to the sinks.
 	AudioPackets int64
+	// AudioDropped counts AAC frames a live stream could not send while
+	// its connection was down. Congestion never drops audio.
+	AudioDropped int64
 	// SilenceInserted is the audio filled with silence because the audio
 	// source was late.
 	SilenceInserted time.Duration
-	// BytesSent counts tag payload bytes written to the sinks.
+	// BytesSent counts tag payload bytes handed to the sinks.
 	BytesSent int64
 	// Bitrate is the average payload bitrate since the start, in bit/s.
 	Bitrate float64
@@ -53,7 +57,7 @@ type stats struct {
 	start                                    atomic.Int64 // unix nanos of media time 0
 	mediaTime                                atomic.Int64
 	framesIn, framesOut, keyframes, repeated atomic.Int64
-	audioPackets, silence                    atomic.Int64
+	audioPackets, silence, audioDropped      atomic.Int64
 	bytes                                    atomic.Int64
 	lastVideo, lastAudio                     atomic.Int64
 	reconnects                               atomic.Int64
@@ -80,6 +84,7 @@ func (s *stats) snapshot() Stats {
 		FramesRepeated:  s.repeated.Load(),
 		FramesDropped:   map[string]int64{},
 		AudioPackets:    s.audioPackets.Load(),
+		AudioDropped:    s.audioDropped.Load(),
 		SilenceInserted: time.Duration(s.silence.Load()),
 		BytesSent:       s.bytes.Load(),
 		LastVideo:       time.Duration(s.lastVideo.Load()),

@@ -45,7 +45,8 @@ func ParseURL(raw string) (*URL, error) {
 		return nil, fmt.Errorf("%w: no host in %s://…", ErrURL, u.Scheme)
 	}
 	if strings.ContainsAny(hostport, "@?#") {
-		return nil, fmt.Errorf("%w: host %q holds user info, query or fragment", ErrURL, hostport)
+		// Not quoted: what precedes '@' may be a password.
+		return nil, fmt.Errorf("%w: the host part holds user info ('@'), a query ('?') or a fragment ('#')", ErrURL)
 	}
 	host := hostport
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
