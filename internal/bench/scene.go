@@ -1,0 +1,90 @@
+//go:build linux
+
+package main
+
+// This file is a copy of examples/counter/scene.go (the demo's picture),
+// so that both modes of the harness stream exactly what the demo draws.
+// Keep it in step with the original; only fmtMedia is added at the end.
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"time"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gomonobold"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+)
+
+// scene draws the demo's pictures into two buffers used in turn: the
+// publisher reads a picture before it asks for the next one, so the one
+// being drawn is never the one being encoded.
+type scene struct {
+	w, h, fps  int
+	flash      bool
+	big, small font.Face
+	bufs       [2]*image.RGBA
+	bg         *image.Uniform
+}
+
+func newScene(w, h, fps int, flash bool) (*scene, error) {
+	if w < 64 || h < 64 {
+		return nil, fmt.Errorf("-size %dx%d is too small to draw on (at least 64x64)", w, h)
+	}
+	f, err := opentype.Parse(gomonobold.TTF)
+	if err != nil {
+		return nil, err
+	}
+	big, err := opentype.NewFace(f, &opentype.FaceOptions{Size: float64(h) / 4, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil, err
+	}
+	small, err := opentype.NewFace(f, &opentype.FaceOptions{Size: float64(h) / 12, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil, err
+	}
+	s := &scene{w: w, h: h, fps: fps, flash: flash, big: big, small: small,
+		bg: image.NewUniform(color.RGBA{16, 24, 48, 255})}
+	for i := range s.bufs {
+		s.bufs[i] = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	return s, nil
+}
+
+// draw makes picture i, shown at media time i/fps.
+func (s *scene) draw(i int) image.Image {
+	img := s.bufs[i%2]
+	t := time.Duration(i) * time.Second / time.Duration(s.fps)
+	if s.flash && t%time.Second < 100*time.Millisecond {
+		draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)
+		return img
+	}
+	draw.Draw(img, img.Rect, s.bg, image.Point{}, draw.Src)
+
+	// A bar that crosses the picture every two seconds.
+	period := 2 * s.fps
+	x := (i % period) * (s.w - s.w/16) / period
+	draw.Draw(img, image.Rect(x, s.h*7/8, x+s.w/16, s.h*15/16), image.NewUniform(color.RGBA{255, 160, 0, 255}), image.Point{}, draw.Src)
+
+	s.text(img, s.big, fmt.Sprintf("%d", i), s.h/2, color.White)
+	s.text(img, s.small, fmtMedia(t), s.h*3/4, color.RGBA{180, 200, 255, 255})
+	return img
+}
+
+// text draws str centred horizontally with its baseline at y.
+func (s *scene) text(img *image.RGBA, face font.Face, str string, y int, c color.Color) {
+	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face}
+	width := d.MeasureString(str)
+	d.Dot = fixed.Point26_6{X: (fixed.I(s.w) - width) / 2, Y: fixed.I(y)}
+	d.DrawString(str)
+}
+
+func fmtMedia(d time.Duration) string {
+	h := d / time.Hour
+	m := d % time.Hour / time.Minute
+	s := d % time.Minute
+	return fmt.Sprintf("%02d:%02d:%06.3f", h, m, s.Seconds())
+}
