@@ -3,6 +3,26 @@ package encode
 /*
 #include <stdlib.h>
 #include <stdint.h>
+
+// x264_encoder_encode as x264.h declares it, its structures left opaque:
+// x264.h lives in x264-go's tree, out of reach of this package's includes.
+// The symbol is the same for the bundled and the system library.
+extern int x264_encoder_encode(void *h, void **pp_nal, int *pi_nal, void *pic_in, void *pic_out);
+
+// golivecast_encode_planes encodes a picture whose planes are Go memory.
+// They are passed as call arguments, which cgo keeps in place for the
+// call, and taken out of the C picture before returning: no Go pointer
+// outlives the call, and nothing needs pinning (runtime.Pinner allocates).
+static int golivecast_encode_planes(void *h, void **nals, int *nnal, void *pic_in, void *pic_out,
+		size_t planes_off, uint8_t *y, uint8_t *u, uint8_t *v) {
+	void **planes = (void **)((char *)pic_in + planes_off);
+	planes[0] = y;
+	planes[1] = u;
+	planes[2] = v;
+	int ret = x264_encoder_encode(h, nals, nnal, pic_in, pic_out);
+	planes[0] = planes[1] = planes[2] = NULL;
+	return ret;
+}
 */
 import "C"
 
@@ -12,7 +32,6 @@ import (
 	"image"
 	"log/slog"
 	"math/bits"
-	"runtime"
 	"runtime/cgo"
 	"slices"
 	"time"
@@ -172,7 +191,6 @@ type H264 struct {
 	enc    *x264c.T
 	mem    x264Mem
 	logger cgo.Handle
-	pinner runtime.Pinner
 
 	// Timestamps are counted in ticks of tbNum/tbDen seconds.
 	tbNum, tbDen int64
@@ -399,10 +417,20 @@ func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
 	pic.IPts = ticks
 	pic.Img.ICsp = x264c.CspI420
 	pic.Img.IPlane = 3
-	e.setPlanes(img)
-	ret := x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, pic, e.mem.picOut)
-	e.pinner.Unpin()
-	pic.Img.Plane = [4]unsafe.Pointer{}
+	var ret int32
+	if m, ok := img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+		// Straight from the image's memory, with its strides.
+		yi := m.YOffset(m.Rect.Min.X, m.Rect.Min.Y)
+		ci := m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
+		pic.Img.IStride[0], pic.Img.IStride[1], pic.Img.IStride[2] = int32(m.YStride), int32(m.CStride), int32(m.CStride)
+		ret = int32(C.golivecast_encode_planes(unsafe.Pointer(e.enc), (*unsafe.Pointer)(unsafe.Pointer(e.mem.nals)),
+			(*C.int)(unsafe.Pointer(e.mem.nnal)), unsafe.Pointer(pic), unsafe.Pointer(e.mem.picOut),
+			C.size_t(unsafe.Offsetof(pic.Img)+unsafe.Offsetof(pic.Img.Plane)),
+			(*C.uint8_t)(&m.Y[yi]), (*C.uint8_t)(&m.Cb[ci]), (*C.uint8_t)(&m.Cr[ci])))
+	} else {
+		e.convert(img)
+		ret = x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, pic, e.mem.picOut)
+	}
 	if ret < 0 {
 		return nil, fmt.Errorf("%w: x264_encoder_encode returned %d", ErrEncoder, ret)
 	}
@@ -412,23 +440,11 @@ func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
 	return e.output(ret), nil
 }
 
-// setPlanes points the input picture at the image's planes: straight at
-// a 4:2:0 YCbCr image's memory (pinned for the call), or at a converted
-// copy in C memory for anything else.
-func (e *H264) setPlanes(img image.Image) {
+// convert fills the encoder's own I420 picture in C memory from any
+// image other than 4:2:0 YCbCr, and points the input picture at it.
+func (e *H264) convert(img image.Image) {
 	pic := e.mem.picIn
 	w := e.opts.Width
-	if m, ok := img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		yi := m.YOffset(m.Rect.Min.X, m.Rect.Min.Y)
-		ci := m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
-		y, cb, cr := &m.Y[yi], &m.Cb[ci], &m.Cr[ci]
-		e.pinner.Pin(y)
-		e.pinner.Pin(cb)
-		e.pinner.Pin(cr)
-		pic.Img.Plane[0], pic.Img.Plane[1], pic.Img.Plane[2] = unsafe.Pointer(y), unsafe.Pointer(cb), unsafe.Pointer(cr)
-		pic.Img.IStride[0], pic.Img.IStride[1], pic.Img.IStride[2] = int32(m.YStride), int32(m.CStride), int32(m.CStride)
-		return
-	}
 	all := unsafe.Slice((*byte)(e.mem.planes), e.ySize+2*e.cSize)
 	y, cb, cr := all[:e.ySize], all[e.ySize:e.ySize+e.cSize], all[e.ySize+e.cSize:]
 	switch m := img.(type) {
