@@ -35,6 +35,7 @@ import (
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/internal/scene"
 	"github.com/golivecast/golivecast/rtmpsrc"
 )
 
@@ -153,7 +154,7 @@ func run(args []string, stderr io.Writer) error {
 	if o.duration > 0 {
 		frames = int(o.duration.Seconds()*float64(o.fps) + 0.5)
 	}
-	scene, err := newScene(o.width, o.height, o.fps, o.flash)
+	pictures, err := scene.New(o.width, o.height, o.fps, o.flash)
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func run(args []string, stderr io.Writer) error {
 		if frames > 0 && i >= frames {
 			return nil
 		}
-		return scene.draw(i)
+		return pictures.Draw(i)
 	})
 
 	var audio capture.AudioSource
@@ -284,13 +285,6 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 		end = "\n"
 	}
 	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
-		fmtMedia(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
+		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
 		st.SilenceInserted.Round(time.Millisecond), st.Reconnects, end)
-}
-
-func fmtMedia(d time.Duration) string {
-	h := d / time.Hour
-	m := d % time.Hour / time.Minute
-	s := d % time.Minute
-	return fmt.Sprintf("%02d:%02d:%06.3f", h, m, s.Seconds())
 }

@@ -43,6 +43,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/golivecast/golivecast/internal/scene"
 	"image"
 	"io"
 	"math"
@@ -51,6 +52,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -199,7 +201,7 @@ func runOne(self, mode string, i int, url, records string, srv *nginx, d time.Du
 		r.RecErr = "no -records directory: not probed"
 		return r, nil
 	}
-	path := filepath.Join(records, key+".flv")
+	path := recordingPath(records, key)
 	if err := waitStable(path, 10*time.Second); err != nil {
 		r.RecErr = err.Error()
 		return r, nil
@@ -293,11 +295,11 @@ func summary(w io.Writer, modes []string, results map[string][]*result, d time.D
 
 // writePPM writes picture i of the content as a binary PPM (P6).
 func writePPM(path string, i int) error {
-	sc, err := newScene(width, height, fps, false)
+	sc, err := scene.New(width, height, fps, false)
 	if err != nil {
 		return err
 	}
-	img := sc.draw(i).(*image.RGBA)
+	img := sc.Draw(i).(*image.RGBA)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "P6\n%d %d\n255\n", width, height)
 	for y := range height {
@@ -335,4 +337,15 @@ func oneLine(s string, n int) string {
 		s = s[:n] + "…"
 	}
 	return s
+}
+
+// recordingPath is where a server records key: KEY.flv, or KEY-UNIXTIME.flv
+// with nginx-rtmp's record_unique (the newest, then).
+func recordingPath(dir, key string) string {
+	matches, _ := filepath.Glob(filepath.Join(dir, key+"-*.flv"))
+	if len(matches) == 0 {
+		return filepath.Join(dir, key+".flv")
+	}
+	sort.Strings(matches)
+	return matches[len(matches)-1]
 }

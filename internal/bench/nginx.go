@@ -7,11 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/golivecast/golivecast/internal/nginxtest"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"syscall"
 	"time"
@@ -19,7 +19,7 @@ import (
 
 // nginx is an nginx with the RTMP module, run in the foreground as one
 // process on a loopback port, recording every publish into dir/records as
-// KEY.flv. It is the approach of internal/nginxtest, for a program.
+// KEY-UNIXTIME.flv, with internal/nginxtest's configuration.
 type nginx struct {
 	dir  string
 	port int
@@ -62,35 +62,7 @@ func nginxLog(dir string) string {
 }
 
 func nginxConfig(dir, module string, port int) string {
-	var b bytes.Buffer
-	if module != "" {
-		fmt.Fprintf(&b, "load_module %s;\n", module)
-	}
-	fmt.Fprintf(&b, `daemon off;
-master_process off;
-worker_processes 1;
-pid %s;
-error_log %s info;
-
-events {
-    worker_connections 64;
-}
-
-rtmp {
-    access_log %s;
-    server {
-        listen 127.0.0.1:%d;
-        chunk_size 4096;
-        application live {
-            live on;
-            record all;
-            record_path %s;
-        }
-    }
-}
-`, filepath.Join(dir, "nginx.pid"), filepath.Join(dir, "logs", "error.log"),
-		filepath.Join(dir, "logs", "access.log"), port, filepath.Join(dir, "records"))
-	return b.String()
+	return nginxtest.Config(dir, module, port, nginxtest.Options{Apps: []string{"live"}})
 }
 
 func (n *nginx) confPath() string { return filepath.Join(n.dir, "nginx.conf") }
@@ -164,33 +136,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// lookupNginx finds the nginx binary and the RTMP module to load ("" when
-// it is built in).
+// lookupNginx finds the nginx binary and the RTMP module to load.
 func lookupNginx() (binary, module string, err error) {
-	const hint = "nginx with the RTMP module is needed (Debian: apt-get install nginx libnginx-mod-rtmp), or pass -url"
-	binary, err = exec.LookPath("nginx")
+	binary, module, err = nginxtest.Find()
 	if err != nil {
-		if _, e := os.Stat("/usr/sbin/nginx"); e != nil {
-			return "", "", fmt.Errorf("%s: %w", hint, err)
-		}
-		binary = "/usr/sbin/nginx"
+		return "", "", fmt.Errorf("%w (or pass -url)", err)
 	}
-	out, err := exec.Command(binary, "-V").CombinedOutput()
-	if err != nil {
-		return "", "", fmt.Errorf("%s: nginx -V: %w", hint, err)
-	}
-	if regexp.MustCompile(`--add-module=\S*rtmp`).Match(out) {
-		return binary, "", nil
-	}
-	dirs := []string{"/usr/lib/nginx/modules", "/usr/lib64/nginx/modules", "/usr/local/nginx/modules", "/usr/local/lib/nginx/modules"}
-	if m := regexp.MustCompile(`--modules-path=(\S+)`).FindSubmatch(out); m != nil {
-		dirs = append([]string{string(m[1])}, dirs...)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "ngx_rtmp_module.so")
-		if _, err := os.Stat(p); err == nil {
-			return binary, p, nil
-		}
-	}
-	return "", "", fmt.Errorf("%s: ngx_rtmp_module.so not found", hint)
+	return binary, module, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/golivecast/golivecast/internal/scene"
 	"image"
 	"image/jpeg"
 	"io"
@@ -82,7 +83,7 @@ func worker(mode, url string, d time.Duration) (*result, error) {
 	start := time.Now()
 	r := &result{Mode: mode, Build: x264Build}
 	frames := int(d.Seconds()*fps + 0.5)
-	sc, err := newScene(width, height, fps, false)
+	sc, err := scene.New(width, height, fps, false)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +117,12 @@ func worker(mode, url string, d time.Duration) (*result, error) {
 }
 
 // runGolivecast is mode (a): the library, in process.
-func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene) error {
+func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene.Scene) error {
 	video := capture.Images(func(i int) image.Image {
 		if i >= frames {
 			return nil
 		}
-		return sc.draw(i)
+		return sc.Draw(i)
 	})
 	tone := capture.Tone(audioFormat, toneHz, toneAmplitude)
 	tone.Duration = d
@@ -158,7 +159,7 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 // runRecipe is mode (b), the original recipe: every picture JPEG-encoded
 // and written to an ffmpeg subprocess over one local TCP port, the PCM
 // over another; ffmpeg encodes and publishes.
-func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene, turbo bool, extra []string) error {
+func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene.Scene, turbo bool, extra []string) error {
 	vl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -214,10 +215,10 @@ func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene, tu
 			}
 			var n int
 			if turbo {
-				n, err = writeJPEGTurbo(c, sc.draw(i), jpegQuality)
+				n, err = writeJPEGTurbo(c, sc.Draw(i), jpegQuality)
 			} else {
 				buf.Reset()
-				if err = jpeg.Encode(&buf, sc.draw(i), &jpeg.Options{Quality: jpegQuality}); err == nil {
+				if err = jpeg.Encode(&buf, sc.Draw(i), &jpeg.Options{Quality: jpegQuality}); err == nil {
 					n, err = c.Write(buf.Bytes())
 				}
 			}
@@ -301,14 +302,14 @@ func accept(l net.Listener) (net.Conn, error) {
 
 // runDraw is the baseline: the same pictures and tone made on the same
 // schedule, and thrown away.
-func runDraw(r *result, d time.Duration, frames int, sc *scene) error {
+func runDraw(r *result, d time.Duration, frames int, sc *scene.Scene) error {
 	tone := capture.Tone(audioFormat, toneHz, toneAmplitude)
 	tone.Duration = d
 	t0 := time.Now()
 	var n int
 	for i := range frames {
 		time.Sleep(time.Until(t0.Add(time.Duration(i) * time.Second / fps)))
-		sc.draw(i)
+		sc.Draw(i)
 		for samples(int64(n)) <= time.Duration(i+1)*time.Second/fps {
 			ch, err := tone.ReadAudio(context.Background())
 			if err != nil {

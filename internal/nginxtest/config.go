@@ -6,13 +6,15 @@ import (
 	"strings"
 )
 
-// config renders nginx.conf. Every path nginx writes to is inside dir.
+// Config renders nginx.conf for a foreground nginx on 127.0.0.1:port.
+// Every path nginx writes to is inside dir; module is the RTMP module to
+// load ("" when built in, see Find), and opts.Apps must not be empty.
 //
 // Recordings: "record all" writes each publish to
 // records/KEY-UNIXSECONDS.flv ("record_unique on"), so a reconnect makes a
 // second file rather than overwriting the first, unless both publishes of
 // the same key start within the same second.
-func config(dir, module string, port int, opts Options) string {
+func Config(dir, module string, port int, opts Options) string {
 	var b strings.Builder
 	if module != "" {
 		fmt.Fprintf(&b, "load_module %s;\n", module)

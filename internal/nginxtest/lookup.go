@@ -1,6 +1,7 @@
 package nginxtest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,27 +24,25 @@ var moduleDirs = []string{
 
 var modulesPathRE = regexp.MustCompile(`--modules-path=(\S+)`)
 
-// lookup finds the nginx binary and the RTMP module to load ("" when it is
-// built in). When either is missing it fails the test under CI=true and
-// skips it otherwise.
-func lookup(t testing.TB) (binary, module string) {
-	t.Helper()
-	binary, err := exec.LookPath("nginx")
+// Find locates the nginx binary and the RTMP module to load ("" when it
+// is built in).
+func Find() (binary, module string, err error) {
+	binary, err = exec.LookPath("nginx")
 	if err != nil {
 		// /usr/sbin is often missing from PATH outside a root shell.
 		if _, statErr := os.Stat("/usr/sbin/nginx"); statErr != nil {
-			missing(t, "nginx binary not found: "+err.Error())
+			return "", "", fmt.Errorf("%s: nginx binary not found: %w", missingHint, err)
 		}
 		binary = "/usr/sbin/nginx"
 	}
 	out, err := exec.Command(binary, "-V").CombinedOutput()
 	if err != nil {
-		missing(t, "nginx -V: "+err.Error())
+		return "", "", fmt.Errorf("%s: nginx -V: %w", missingHint, err)
 	}
 	info := string(out)
 	// A statically built module shows up as --add-module=.../nginx-rtmp-module.
 	if regexp.MustCompile(`--add-module=\S*rtmp`).MatchString(info) {
-		return binary, ""
+		return binary, "", nil
 	}
 	dirs := moduleDirs
 	if m := modulesPathRE.FindStringSubmatch(info); m != nil {
@@ -52,17 +51,27 @@ func lookup(t testing.TB) (binary, module string) {
 	for _, d := range dirs {
 		p := filepath.Join(d, "ngx_rtmp_module.so")
 		if _, err := os.Stat(p); err == nil {
-			return binary, p
+			return binary, p, nil
 		}
 	}
-	missing(t, "ngx_rtmp_module.so not found in "+strings.Join(dirs, ", "))
-	return "", ""
+	return "", "", fmt.Errorf("%s: ngx_rtmp_module.so not found in %s", missingHint, strings.Join(dirs, ", "))
+}
+
+// lookup is Find for a test: when nginx or the module is missing it fails
+// the test under CI=true and skips it otherwise.
+func lookup(t testing.TB) (binary, module string) {
+	t.Helper()
+	binary, module, err := Find()
+	if err != nil {
+		missing(t, err.Error())
+	}
+	return binary, module
 }
 
 func missing(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("nginxtest: %s: %s", missingHint, why)
+		t.Fatalf("nginxtest: %s", why)
 	}
-	t.Skipf("nginxtest: %s: %s", missingHint, why)
+	t.Skipf("nginxtest: %s", why)
 }

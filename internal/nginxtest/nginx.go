@@ -90,7 +90,7 @@ func Start(t testing.TB, opts Options) *Nginx {
 		if n.port == 0 {
 			n.port = freePort(t)
 		}
-		conf := config(n.dir, module, n.port, opts)
+		conf := Config(n.dir, module, n.port, opts)
 		if err = os.WriteFile(n.confPath(), []byte(conf), 0o644); err != nil {
 			t.Fatalf("nginxtest: %v", err)
 		}

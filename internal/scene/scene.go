@@ -1,4 +1,7 @@
-package main
+// Package scene draws the demo's picture: a large frame counter, the media
+// time and a moving bar, or a white flash for the lip-sync pattern. The
+// demo and the benchmark harness stream the same picture.
+package scene
 
 import (
 	"fmt"
@@ -13,10 +16,10 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// scene draws the demo's pictures into two buffers used in turn: the
-// publisher reads a picture before it asks for the next one, so the one
-// being drawn is never the one being encoded.
-type scene struct {
+// Scene draws pictures into two buffers used in turn: a publisher reads a
+// picture before it asks for the next one, so the one being drawn is
+// never the one being read.
+type Scene struct {
 	w, h, fps  int
 	flash      bool
 	big, small font.Face
@@ -24,7 +27,9 @@ type scene struct {
 	bg         *image.Uniform
 }
 
-func newScene(w, h, fps int, flash bool) (*scene, error) {
+// New returns a scene of w×h pictures at fps. With flash, the picture is
+// white for the first 100 ms of every second of media time.
+func New(w, h, fps int, flash bool) (*Scene, error) {
 	if w < 64 || h < 64 {
 		return nil, fmt.Errorf("-size %dx%d is too small to draw on (at least 64x64)", w, h)
 	}
@@ -40,7 +45,7 @@ func newScene(w, h, fps int, flash bool) (*scene, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &scene{w: w, h: h, fps: fps, flash: flash, big: big, small: small,
+	s := &Scene{w: w, h: h, fps: fps, flash: flash, big: big, small: small,
 		bg: image.NewUniform(color.RGBA{16, 24, 48, 255})}
 	for i := range s.bufs {
 		s.bufs[i] = image.NewRGBA(image.Rect(0, 0, w, h))
@@ -48,8 +53,9 @@ func newScene(w, h, fps int, flash bool) (*scene, error) {
 	return s, nil
 }
 
-// draw makes picture i, shown at media time i/fps.
-func (s *scene) draw(i int) image.Image {
+// Draw makes picture i, shown at media time i/fps. It is valid until the
+// call after next.
+func (s *Scene) Draw(i int) image.Image {
 	img := s.bufs[i%2]
 	t := time.Duration(i) * time.Second / time.Duration(s.fps)
 	if s.flash && t%time.Second < 100*time.Millisecond {
@@ -64,14 +70,22 @@ func (s *scene) draw(i int) image.Image {
 	draw.Draw(img, image.Rect(x, s.h*7/8, x+s.w/16, s.h*15/16), image.NewUniform(color.RGBA{255, 160, 0, 255}), image.Point{}, draw.Src)
 
 	s.text(img, s.big, fmt.Sprintf("%d", i), s.h/2, color.White)
-	s.text(img, s.small, fmtMedia(t), s.h*3/4, color.RGBA{180, 200, 255, 255})
+	s.text(img, s.small, FormatMediaTime(t), s.h*3/4, color.RGBA{180, 200, 255, 255})
 	return img
 }
 
 // text draws str centred horizontally with its baseline at y.
-func (s *scene) text(img *image.RGBA, face font.Face, str string, y int, c color.Color) {
+func (s *Scene) text(img *image.RGBA, face font.Face, str string, y int, c color.Color) {
 	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face}
 	width := d.MeasureString(str)
 	d.Dot = fixed.Point26_6{X: (fixed.I(s.w) - width) / 2, Y: fixed.I(y)}
 	d.DrawString(str)
+}
+
+// FormatMediaTime writes a media time as hh:mm:ss.mmm.
+func FormatMediaTime(d time.Duration) string {
+	h := d / time.Hour
+	m := d % time.Hour / time.Minute
+	sec := d % time.Minute
+	return fmt.Sprintf("%02d:%02d:%06.3f", h, m, sec.Seconds())
 }
