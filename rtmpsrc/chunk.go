@@ -249,3 +249,11 @@ func (cr *chunkReader) setChunkSize(p []byte) error {
 	cr.size = int(n)
 	return nil
 }
+
+// abort discards the partly received message of a chunk stream (Abort
+// Message, section 5.4.2).
+func (cr *chunkReader) abort(csid uint32) {
+	if cs := cr.streams[csid]; cs != nil {
+		cs.buf, cs.started = nil, false
+	}
+}

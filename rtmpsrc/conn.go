@@ -319,14 +319,26 @@ func (c *conn) awaitPublish() error {
 }
 
 // statusInfo finds level, code and description in the info object of an
-// onStatus or _error.
+// onStatus or _error. Servers put a properties object (or null) before
+// it; the info object is the one that holds a code or a level.
 func statusInfo(args []any) (level, code, desc string) {
+	var info amfObj
 	for _, a := range args {
 		if o, ok := a.(amfObj); ok {
-			return o.str("level"), o.str("code"), o.str("description")
+			info = o
+			if o.get("code") != nil || o.get("level") != nil {
+				break
+			}
 		}
 	}
-	return "", "", ""
+	return info.str("level"), info.str("code"), info.str("description")
+}
+
+func first(vals []any) any {
+	if len(vals) == 0 {
+		return nil
+	}
+	return vals[0]
 }
 
 func (c *conn) statusError(cmd string, args []any) *StatusError {
@@ -380,14 +392,29 @@ func (c *conn) handle(m message) (string, float64, []any, error) {
 		if m.typ == msgCommandAMF3 && len(p) > 0 {
 			p = p[1:] // AMF3 command messages start with a 0 byte, then AMF0
 		}
+		// Servers send commands we have no use for, some of them
+		// malformed: ffmpeg's listen mode sends a bare "onFCPublish"
+		// with no transaction id. Whatever decodes is used; the rest is
+		// logged and ignored.
 		vals, err := amfDecodeAll(p)
-		if len(vals) < 2 {
-			return "", 0, nil, fmt.Errorf("%w: command without name and transaction id (%d values, %v)", ErrProtocol, len(vals), err)
+		name, _ := first(vals).(string)
+		if name == "" {
+			c.log.Debug("rtmpsrc: ignoring an unreadable server command", "values", len(vals), "err", err)
+			return "", 0, nil, nil
 		}
-		name, _ := vals[0].(string)
-		tx, _ := vals[1].(float64)
+		var tx float64
+		if len(vals) > 1 {
+			tx, _ = vals[1].(float64)
+		}
+		if err != nil {
+			c.log.Debug("rtmpsrc: server command partly decoded", "name", name, "err", err)
+		}
 		c.log.Debug("rtmpsrc: server command", "name", name, "tx", tx)
-		return name, tx, vals[2:], nil
+		return name, tx, vals[min(2, len(vals)):], nil
+	case msgAbort:
+		if len(m.payload) >= 4 {
+			c.cr.abort(binary.BigEndian.Uint32(m.payload))
+		}
 	}
 	return "", 0, nil, nil
 }

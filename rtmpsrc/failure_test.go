@@ -250,27 +250,63 @@ func TestCloseWhileStreaming(t *testing.T) {
 
 func bufioWriter(b *bytes.Buffer) *bufio.Writer { return bufio.NewWriter(b) }
 
-// TestShortCommandMidStream: a command with no transaction id after the
-// publish started ends the stream with a protocol error, not a panic.
-func TestShortCommandMidStream(t *testing.T) {
-	for _, body := range [][]byte{nil, amfAppend(nil, "onStatus")} {
-		url := fakeServer(t, func(c net.Conn) {
-			_, _, send := scriptedServer(t, c)
-			if send == nil {
+// TestServerCommandsIgnored: commands a publisher has no use for, some of
+// them malformed (ffmpeg's listen mode sends a bare "onFCPublish"), are
+// logged and ignored during the setup and mid-stream; the stream ends
+// normally.
+func TestServerCommandsIgnored(t *testing.T) {
+	var odd [][]byte
+	for _, vals := range [][]any{
+		{"onFCPublish"},
+		{"onBWDone", 0, nil, 8192},
+		{"onStatus"},
+		{"|RtmpSampleAccess", false, false},
+		{"someUnknownCommand", 9, nil, "x"},
+		{"_result", 99, nil, nil},
+		{"_error", 42, amfObj{{"fmsVer", "x"}}, amfObj{{"level", "error"}, {"code", "NetConnection.Call.Failed"}}},
+		{12.0, "not a name first"},
+	} {
+		odd = append(odd, amfAppend(nil, vals...))
+	}
+	odd = append(odd, nil, []byte{0x02, 0x00}) // empty, and a truncated string
+	url := fakeServer(t, func(c net.Conn) {
+		var bw bytes.Buffer
+		w := chunkWriter{w: bufioWriter(&bw), size: 128}
+		for _, body := range odd {
+			w.writeMessage(3, msgCommandAMF0, 0, 0, body)
+		}
+		w.w.Flush()
+		_, r, send := scriptedServer(t, c)
+		if send == nil {
+			return
+		}
+		c.Write(bw.Bytes()) // during the setup
+		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		c.Write(bw.Bytes()) // and mid-stream
+		for {
+			m, err := r.readMessage()
+			if err != nil {
+				t.Errorf("server: %v", err)
 				return
 			}
-			send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
-			time.Sleep(400 * time.Millisecond) // past the publish settle time
-			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, body)
-			w.w.Flush()
-			c.Write(bw.Bytes())
-			drain(c)
-		})
-		err, _ := runBounded(t, url, 5*time.Second, func(c *Config) { c.Reconnect.Disabled = true })
-		if !errors.Is(err, ErrProtocol) {
-			t.Fatalf("body %x: got %v, want ErrProtocol", body, err)
+			if m.typ == msgSetChunkSize {
+				r.setChunkSize(m.payload)
+			}
+			if vals, _ := amfDecodeAll(m.payload); m.typ == msgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
+				return
+			}
+		}
+	})
+	err, logs := runBounded(t, url, 5*time.Second, func(c *Config) {
+		c.Reconnect.Disabled = true
+		c.Video, c.Audio = testSources(64, 64, 10, 30, 44100, 1)
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, want := range []string{"name=onFCPublish", "unreadable server command"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the debug log does not mention %q", want)
 		}
 	}
 }
