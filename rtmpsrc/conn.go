@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/yutopp/go-rtmp/handshake"
 )
 
 // conn is one publishing RTMP session on a socket it owns. go-rtmp's
@@ -25,7 +23,8 @@ import (
 // from outside (Connect and CreateStream wait forever when the server
 // closes; blocked writes survive Close), it panics on an AMF null in
 // _result, drops onStatus, and writes no extended timestamp in type-3
-// chunks. Its handshake is used as is.
+// chunks. Its handshake verifies S2 strictly, which servers in the field
+// fail (see handshake.go).
 type conn struct {
 	nc  net.Conn
 	u   *URL
@@ -43,9 +42,16 @@ type conn struct {
 	ackWin  uint32
 	acked   uint64
 
+	// established is set once the publish started: from then on every
+	// write takes its own deadline (during the setup one deadline bounds
+	// everything).
+	established atomic.Bool
+	started     time.Time // when NetStream.Publish.Start arrived
+
 	done    chan struct{} // closed when the reader stops
 	errMu   sync.Mutex
 	err     error
+	lostAt  time.Time // when err was recorded
 	closing sync.Once
 }
 
@@ -63,6 +69,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // dialOptions are the connection settings taken from Config.
 type dialOptions struct {
 	tls          *tls.Config
+	dialContext  func(ctx context.Context, network, addr string) (net.Conn, error)
 	dialTimeout  time.Duration
 	setupTimeout time.Duration
 	writeTimeout time.Duration
@@ -75,8 +82,9 @@ type dialOptions struct {
 // stream and publishes to it, returning once the server said
 // NetStream.Publish.Start. Every step is bounded by ctx and the timeouts.
 func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
-	d := &net.Dialer{Timeout: o.dialTimeout}
-	nc, err := d.DialContext(ctx, "tcp", u.Addr())
+	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
+	nc, err := o.dialContext(dctx, "tcp", u.Addr())
+	cancel()
 	if err != nil {
 		return nil, classifyNetErr(ctx, fmt.Sprintf("connect to %s", u.Addr()), err)
 	}
@@ -128,28 +136,51 @@ func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
 		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
+	c.started = time.Now()
+	c.established.Store(true)
 	go c.readLoop()
-	// nginx-rtmp answers a publish its access rules deny with
-	// NetStream.Publish.Start and then closes the socket at once. A
-	// connection that dies this early was refused.
-	select {
-	case <-c.done:
-		var se *StatusError
-		if errors.As(c.Err(), &se) {
-			return nil, se
-		}
-		return nil, fmt.Errorf("%w: %s closed the connection right after NetStream.Publish.Start: publishing is probably denied", ErrRefused, u.Addr())
-	case <-time.After(publishSettle):
-	case <-ctx.Done():
-		c.close(false)
-		return nil, ctx.Err()
-	}
 	return c, nil
 }
 
-// publishSettle is how long a new session is watched for an immediate
-// close, the way nginx-rtmp refuses a denied publish.
+// publishSettle is how soon after NetStream.Publish.Start a close counts
+// as a refusal: nginx-rtmp answers a publish its access rules deny with
+// NetStream.Publish.Start and closes the socket at once.
 const publishSettle = 250 * time.Millisecond
+
+// refusal says whether the connection's end was a refusal: a *StatusError
+// from the server, or a close within publishSettle of the publish start.
+// It returns nil for a connection that is alive or was lost later.
+func (c *conn) refusal() error {
+	c.errMu.Lock()
+	err, lostAt := c.err, c.lostAt
+	c.errMu.Unlock()
+	var se *StatusError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return se
+	case lostAt.Sub(c.started) < publishSettle:
+		return fmt.Errorf("%w: %s closed the connection right after NetStream.Publish.Start: publishing is probably denied", ErrRefused, c.u.Addr())
+	}
+	return nil
+}
+
+// settle waits, for a session younger than publishSettle, until it is
+// that old or the server closes it, and returns its refusal if any. A
+// stream shorter than publishSettle calls it before it unpublishes, so
+// that a denied publish is not taken for a stream sent.
+func (c *conn) settle() error {
+	if d := publishSettle - time.Since(c.started); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-c.done:
+		case <-t.C:
+		}
+	}
+	return c.refusal()
+}
 
 func classifyNetErr(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
@@ -196,7 +227,7 @@ func (c *conn) step(what string, err error) error {
 }
 
 func (c *conn) setup(chunkSize int) error {
-	if err := handshake.HandshakeWithServer(c.counter, c.nc, &handshake.Config{}); err != nil {
+	if err := clientHandshake(c.counter, c.nc); err != nil {
 		return c.step("handshake", err)
 	}
 	if chunkSize > 0 {
@@ -432,6 +463,11 @@ func (c *conn) maybeAck() error {
 func (c *conn) control(typ byte, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.established.Load() {
+		// Not the deadline of the last media write, long past on a quiet
+		// stream: a ping answer must not fail for that.
+		_ = c.nc.SetWriteDeadline(c.writeDeadline())
+	}
 	if err := c.cw.writeMessage(csidControl, typ, 0, 0, p); err != nil {
 		return err
 	}
@@ -467,7 +503,7 @@ func (c *conn) readLoop() {
 func (c *conn) fail(err error) {
 	c.errMu.Lock()
 	if c.err == nil {
-		c.err = err
+		c.err, c.lostAt = err, time.Now()
 	}
 	c.errMu.Unlock()
 	_ = c.nc.Close()
@@ -487,11 +523,7 @@ func (c *conn) writeMedia(csid int, typ byte, ts uint32, payload []byte, flush b
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	deadline := time.Now().Add(c.wtimeout)
-	if l := c.limit.Load(); l != 0 && l < deadline.UnixNano() {
-		deadline = time.Unix(0, l)
-	}
-	_ = c.nc.SetWriteDeadline(deadline)
+	_ = c.nc.SetWriteDeadline(c.writeDeadline())
 	err := c.cw.writeMessage(csid, typ, c.streamID, ts, payload)
 	if err == nil && flush {
 		err = c.bw.Flush()
@@ -510,6 +542,16 @@ func (c *conn) writeMedia(csid int, typ byte, ts uint32, payload []byte, flush b
 		return c.Err()
 	}
 	return nil
+}
+
+// writeDeadline is the deadline of a write starting now: the write timeout,
+// or the limit set by limitWrites if that comes first.
+func (c *conn) writeDeadline() time.Time {
+	d := time.Now().Add(c.wtimeout)
+	if l := c.limit.Load(); l != 0 && l < d.UnixNano() {
+		d = time.Unix(0, l)
+	}
+	return d
 }
 
 // limitWrites bounds every later write, so that a closing publisher

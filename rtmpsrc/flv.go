@@ -61,7 +61,9 @@ type Metadata struct {
 // metadataArray is the onMetaData ECMA array (E.5), with the fields
 // ingest servers read.
 func (m Metadata) metadataArray() amfArray {
-	var a amfArray
+	// duration and fileSize are 0 for a live stream, as OBS sends them;
+	// some servers and players expect the keys.
+	a := amfArray{{"duration", 0.0}, {"fileSize", 0.0}}
 	if m.HasVideo {
 		a = append(a,
 			amfProp{"width", float64(m.Width)},
@@ -76,6 +78,7 @@ func (m Metadata) metadataArray() amfArray {
 			amfProp{"audiocodecid", 10.0},
 			amfProp{"audiosamplerate", float64(m.AudioSampleRate)},
 			amfProp{"audiosamplesize", 16.0},
+			amfProp{"audiochannels", float64(m.AudioChannels)},
 			amfProp{"stereo", m.AudioChannels == 2},
 			amfProp{"audiodatarate", m.AudioKbps},
 		)

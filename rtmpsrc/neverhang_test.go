@@ -19,7 +19,6 @@ import (
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/nginxtest"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
-	"github.com/yutopp/go-rtmp/handshake"
 )
 
 // leakKey is distinctive enough that finding it anywhere is a leak. Its
@@ -63,7 +62,7 @@ func TestDNSFailure(t *testing.T) {
 // that then misbehave on purpose. It returns the publishing name it got,
 // a reader of what follows, and a command writer.
 func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send func(stream uint32, vals ...any)) {
-	if err := handshake.HandshakeWithClient(c, c, &handshake.Config{}); err != nil {
+	if err := serverHandshake(c); err != nil {
 		t.Errorf("scripted server: handshake: %v", err)
 		return "", nil, nil
 	}
@@ -189,7 +188,9 @@ func TestKeyNeverLeaks(t *testing.T) {
 				return
 			}
 			send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
-			for range 20 {
+			// Mid-stream: well past the time in which a close counts as
+			// a refusal of the publish.
+			for start := time.Now(); time.Since(start) < 2*publishSettle; {
 				if _, err := r.readMessage(); err != nil {
 					return
 				}

@@ -21,7 +21,7 @@ import (
 // Each picture is copied into a 4:2:0 image the publisher owns before the
 // source is asked for the next one, since a source may reuse its buffer
 // from the next ReadFrame on; the encoder then reads that copy in place.
-func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode.H264, t *track) error {
+func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode.H264, t *track, horizon *videoHorizon) error {
 	defer close(t.ch)
 	o := enc.Options()
 	own := image.NewYCbCr(image.Rect(0, 0, o.Width, o.Height), image.YCbCrSubsampleRatio420)
@@ -68,7 +68,15 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 		pts     time.Duration
 	)
 	end := func() error {
-		p.videoEnd.Store(int64(pts))
+		// The picture ends where the last one stops showing.
+		switch {
+		case !p.cfg.Timestamped:
+			horizon.end(pts) // the time of the frame that did not come
+		case lastPTS >= 0:
+			horizon.end(lastPTS + frameDur)
+		default:
+			horizon.end(0)
+		}
 		for {
 			pkts, err := enc.Flush()
 			if err != nil {
@@ -113,11 +121,6 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 			}
 			return end()
 		case <-timeout:
-			if ae := p.audioEnd.Load(); ae >= 0 && pts >= time.Duration(ae) {
-				// The audio ended and the picture source is stalled: the
-				// stream is over.
-				return end()
-			}
 			p.stats.repeated.Add(1)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -149,6 +152,7 @@ func (p *Publisher) runVideo(ctx context.Context, clock *mediaClock, enc *encode
 			}
 			have = true
 		}
+		horizon.advance(pts + frameDur)
 		if p.forceKey.Swap(false) {
 			enc.ForceKeyframe()
 		}
@@ -190,9 +194,17 @@ func sourceEnd(err error, kind string) error {
 // audio stops.
 const silenceGap = 300 * time.Millisecond
 
+// endGrace is how long the audio source may stay silent, once the
+// picture has ended, before the rest of the audio up to the picture's end
+// is filled with silence: a file stream has no wall clock to tell a slow
+// source from a stalled one.
+const endGrace = time.Second
+
 // runAudio reads PCM and encodes it. Audio time is the count of samples
-// consumed, so it cannot drift from the stream's media time.
-func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode.AAC, t *track) error {
+// consumed, so it cannot drift from the stream's media time. The audio
+// never runs past the video horizon (see videoHorizon); horizon is nil
+// for a stream without video.
+func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode.AAC, t *track, horizon *videoHorizon) error {
 	defer close(t.ch)
 	src := p.cfg.Audio
 	format := src.Format()
@@ -218,17 +230,84 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 		}
 	}()
 
+	bpf := format.BytesPerFrame()
 	var samples int64 // per channel, consumed so far
+	audioTime := func() time.Duration { return samplesToDuration(samples, format.SampleRate) }
 	var tick <-chan time.Time
 	if clock.live {
 		tk := time.NewTicker(silenceGap / 3)
 		defer tk.Stop()
 		tick = tk.C
 	}
-	silence := make([]byte, format.BytesPerFrame()*encode.AACFrameSamples)
-	drift := newDriftCorrector(format.SampleRate, format.BytesPerFrame())
+	// videoOver fires when the picture ends, if that ends the audio too.
+	var videoOver <-chan struct{}
+	if horizon != nil && p.cfg.End == EndWithVideo {
+		videoOver = horizon.over()
+	}
+	var graceTimer *time.Timer
+	var grace <-chan time.Time
+	defer func() {
+		if graceTimer != nil {
+			graceTimer.Stop()
+		}
+	}()
+	silence := make([]byte, bpf*encode.AACFrameSamples)
+	drift := newDriftCorrector(format.SampleRate, bpf)
+
+	// feed encodes PCM, never past the video horizon: it encodes what
+	// the horizon allows and waits for the picture to go on. It reports
+	// whether the audio reached the end of a picture that is over.
+	feed := func(data []byte) (bool, error) {
+		for len(data) > 0 {
+			n := len(data)
+			over := false
+			if horizon != nil {
+				// Wait until the horizon allows one more sample (the
+				// nanosecond past the rounded-down time makes sure of it).
+				h, ended, err := horizon.wait(ctx, samplesToDuration(samples+1, format.SampleRate)+1)
+				if err != nil {
+					return false, err
+				}
+				if ended && p.cfg.End != EndWithVideo {
+					horizon = nil // audio goes on alone
+				} else if allowed := (durationToSamples(h, format.SampleRate) - samples) * int64(bpf); allowed < int64(n) || ended && allowed == int64(n) {
+					n, over = int(max(allowed, 0)), ended
+				}
+			}
+			if n > 0 {
+				pkts, err := enc.Encode(data[:n])
+				if err != nil {
+					return false, fmt.Errorf("rtmpsrc: audio: %w", err)
+				}
+				samples += int64(n / bpf)
+				if err := send(ctx, t, flvTagAudio, pkts); err != nil {
+					return false, err
+				}
+				data = data[n:]
+			}
+			if over {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	// fillTo encodes silence up to media time end, a frame at a time.
+	fillTo := func(end time.Duration) (bool, error) {
+		for audioTime() < end {
+			n := min(int64(encode.AACFrameSamples), durationToSamples(end, format.SampleRate)-samples)
+			if n <= 0 {
+				break
+			}
+			over, err := feed(silence[:n*int64(bpf)])
+			if err != nil || over {
+				return over, err
+			}
+			drift.written += n
+			p.stats.silence.Add(int64(samplesToDuration(n, format.SampleRate)))
+		}
+		return false, nil
+	}
 	finish := func() error {
-		p.audioEnd.Store(int64(samplesToDuration(samples, format.SampleRate)))
 		pkts, err := enc.Flush()
 		if err != nil {
 			return fmt.Errorf("rtmpsrc: flushing audio: %w", err)
@@ -236,28 +315,27 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 		return send(ctx, t, flvTagAudio, pkts)
 	}
 	for {
-		var data []byte
+		var (
+			over bool
+			err  error
+		)
 		select {
 		case c := <-chunks:
-			data = c.Data
+			data := c.Data
 			if clock.live {
 				data = drift.correct(data, c.Captured)
 			}
+			over, err = feed(data)
 		case err := <-readErr:
 			if err := sourceEnd(err, "audio"); err != nil {
 				return err
 			}
 			// The reader queued its last chunks before it reported the
 			// end: encode them all before flushing.
-			for drained := false; !drained; {
+			for drained := false; !drained && !over; {
 				select {
 				case c := <-chunks:
-					samples += int64(len(c.Data) / format.BytesPerFrame())
-					pkts, err := enc.Encode(c.Data)
-					if err != nil {
-						return fmt.Errorf("rtmpsrc: audio: %w", err)
-					}
-					if err := send(ctx, t, flvTagAudio, pkts); err != nil {
+					if over, err = feed(c.Data); err != nil {
 						return err
 					}
 				default:
@@ -265,40 +343,40 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 				}
 			}
 			return finish()
-		case <-tick:
-			if ve := p.videoEnd.Load(); ve >= 0 && samplesToDuration(samples, format.SampleRate) >= time.Duration(ve) {
-				// The video ended and the audio source is stalled: the
-				// stream is over.
+		case <-videoOver:
+			videoOver = nil
+			end, _ := horizon.get()
+			if audioTime() >= end {
 				return finish()
 			}
+			graceTimer = time.NewTimer(endGrace)
+			grace = graceTimer.C
+		case <-grace:
+			// The picture is over and the audio source has gone quiet.
+			end, _ := horizon.get()
+			over, err = fillTo(end)
+			over = true
+		case <-tick:
 			// The source is late: fill with silence up to shortly
-			// behind the wall clock, a frame at a time.
-			now := clock.elapsed() - p.cfg.StartTime
-			for now-samplesToDuration(samples, format.SampleRate) > silenceGap {
-				pkts, err := enc.Encode(silence)
-				if err != nil {
-					return fmt.Errorf("rtmpsrc: audio: %w", err)
-				}
-				samples += encode.AACFrameSamples
-				drift.written += encode.AACFrameSamples
-				p.stats.silence.Add(int64(samplesToDuration(encode.AACFrameSamples, format.SampleRate)))
-				if err := send(ctx, t, flvTagAudio, pkts); err != nil {
-					return err
-				}
-			}
-			continue
+			// behind the wall clock.
+			over, err = fillTo(clock.elapsed() - p.cfg.StartTime - silenceGap)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		pkts, err := enc.Encode(data)
 		if err != nil {
-			return fmt.Errorf("rtmpsrc: audio: %w", err)
-		}
-		samples += int64(len(data) / format.BytesPerFrame())
-		if err := send(ctx, t, flvTagAudio, pkts); err != nil {
 			return err
 		}
+		if over {
+			return finish()
+		}
 	}
+}
+
+// durationToSamples is the number of whole samples in d, the inverse of
+// samplesToDuration rounded down.
+func durationToSamples(d time.Duration, rate int) int64 {
+	r := int64(rate)
+	return int64(d/time.Second)*r + int64(d%time.Second)*r/int64(time.Second)
 }
 
 // samplesToDuration converts a sample count without overflowing for any

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,10 @@ type Config struct {
 	// TLSConfig is used for rtmps://. It defaults to verifying the server
 	// against the system roots.
 	TLSConfig *tls.Config
+	// DialContext opens the TCP connection, for a program that must go
+	// through a proxy or bind to an interface. It defaults to a
+	// net.Dialer's.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DialTimeout bounds the TCP connection. It defaults to 10 s.
 	DialTimeout time.Duration
 	// SetupTimeout bounds the TLS and RTMP handshakes, connect,
@@ -78,6 +83,10 @@ type Config struct {
 	// Reconnect says how a connection that drops mid-stream is
 	// re-established. Its zero value reconnects with backoff.
 	Reconnect ReconnectPolicy
+
+	// End says when a stream with both sources is over. It defaults to
+	// EndWithVideo: when the video source ends.
+	End EndPolicy
 
 	// StartTime is the media time of the first packet. It defaults to 0;
 	// a stream that continues an earlier one can start later.
@@ -104,9 +113,6 @@ type Publisher struct {
 
 	// forceKey asks the video encoder for a keyframe (after a reconnect).
 	forceKey atomic.Bool
-	// videoEnd and audioEnd are the media time where each track ended,
-	// or -1: a track whose source stalls stops there too.
-	videoEnd, audioEnd atomic.Int64
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -144,6 +150,9 @@ func New(cfg Config) (*Publisher, error) {
 		if d < 0 {
 			return nil, fmt.Errorf("%w: negative duration %v", ErrConfig, d)
 		}
+	}
+	if cfg.End != EndWithVideo && cfg.End != EndWithBoth {
+		return nil, fmt.Errorf("%w: unknown end policy %d", ErrConfig, cfg.End)
 	}
 	if cfg.SendBuffer < 0 {
 		return nil, fmt.Errorf("%w: negative send buffer %d", ErrConfig, cfg.SendBuffer)
@@ -273,12 +282,16 @@ func (p *Publisher) run(ctx context.Context) (err error) {
 	if live {
 		opts := dialOptions{
 			tls:          cfg.TLSConfig,
+			dialContext:  cfg.DialContext,
 			dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
 			setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
 			writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
 			chunkSize:    cfg.ChunkSize,
 			sendBuffer:   cfg.SendBuffer,
 			log:          p.log,
+		}
+		if opts.dialContext == nil {
+			opts.dialContext = (&net.Dialer{}).DialContext
 		}
 		if opts.chunkSize == 0 {
 			opts.chunkSize = defaultChunkSize
@@ -325,17 +338,20 @@ func (p *Publisher) run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	clock := &mediaClock{live: live, start: time.Now(), base: cfg.StartTime}
-	p.videoEnd.Store(-1)
-	p.audioEnd.Store(-1)
 	p.stats.start.Store(clock.start.UnixNano())
 	var tracks []*track
+	var horizon *videoHorizon
 	if h264 != nil {
-		t := &track{typ: flvTagVideo, ch: make(chan packet, 8), config: h264.DecoderConfig(), offset: cfg.StartTime + align - vDelay}
+		horizon = newVideoHorizon()
+		// Room for half a second of pictures: the audio side waits for
+		// the picture to go on (videoHorizon), and the muxer for audio.
+		fr := h264.Options().FrameRate
+		t := &track{typ: flvTagVideo, ch: make(chan packet, max(8, fr.Num/fr.Den/2+1)), config: h264.DecoderConfig(), offset: cfg.StartTime + align - vDelay}
 		tracks = append(tracks, t)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.runVideo(pctx, clock, h264, t); err != nil {
+			if err := p.runVideo(pctx, clock, h264, t, horizon); err != nil {
 				errc <- err
 			}
 		}()
@@ -346,7 +362,7 @@ func (p *Publisher) run(ctx context.Context) (err error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.runAudio(pctx, clock, aac, t); err != nil {
+			if err := p.runAudio(pctx, clock, aac, t, horizon); err != nil {
 				errc <- err
 			}
 		}()

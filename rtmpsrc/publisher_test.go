@@ -100,12 +100,13 @@ func checkEvents(t *testing.T, ev []rtmpserver.Event, frames int) {
 			}
 		}
 		if e.Kind == rtmpserver.KindSetDataFrame {
-			for _, k := range []string{"width", "height", "framerate", "videocodecid", "videodatarate", "audiocodecid", "audiosamplerate", "audiosamplesize", "stereo", "audiodatarate", "encoder"} {
+			for _, k := range []string{"duration", "fileSize", "width", "height", "framerate", "videocodecid", "videodatarate", "audiocodecid", "audiosamplerate", "audiosamplesize", "audiochannels", "stereo", "audiodatarate", "encoder"} {
 				if _, ok := e.Metadata[k]; !ok {
 					t.Errorf("onMetaData lacks %s: %v", k, e.Metadata)
 				}
 			}
-			if e.Metadata["videocodecid"] != 7.0 || e.Metadata["audiocodecid"] != 10.0 {
+			if e.Metadata["videocodecid"] != 7.0 || e.Metadata["audiocodecid"] != 10.0 || e.Metadata["stereo"] != (e.Metadata["audiochannels"] == 2.0) ||
+				e.Metadata["duration"] != 0.0 || e.Metadata["fileSize"] != 0.0 {
 				t.Errorf("codec ids in %v", e.Metadata)
 			}
 		}

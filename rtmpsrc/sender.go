@@ -228,13 +228,14 @@ func (s *rtmpSender) close(graceful bool, drain time.Duration) error {
 }
 
 // next waits for the next tag to write; ok is false when the sender must
-// stop.
-func (s *rtmpSender) next(ctx context.Context) (t outTag, more, ok bool) {
+// stop, and dead is set when the connection ended while there was nothing
+// to write (a quiet stream must notice it too).
+func (s *rtmpSender) next(ctx context.Context) (t outTag, more, ok bool, dead error) {
 	for {
 		s.mu.Lock()
 		if s.err != nil {
 			s.mu.Unlock()
-			return t, false, false
+			return t, false, false, nil
 		}
 		if len(s.queue) > 0 && (!s.closing || time.Now().Before(s.drainUntil)) {
 			t = s.queue[0]
@@ -243,15 +244,21 @@ func (s *rtmpSender) next(ctx context.Context) (t outTag, more, ok bool) {
 			more = len(s.queue) > 0
 			s.p.stats.queued.Store(int64(s.latency()))
 			s.mu.Unlock()
-			return t, more, true
+			return t, more, true, nil
 		}
 		closing := s.closing
+		var connDone <-chan struct{}
+		if s.conn != nil {
+			connDone = s.conn.done
+		}
 		s.mu.Unlock()
 		if closing {
-			return t, false, false
+			return t, false, false, nil
 		}
 		select {
 		case <-s.wake:
+		case <-connDone:
+			return t, false, true, s.conn.Err()
 		case <-ctx.Done():
 			// The muxer ends too; wait for close to say how.
 			<-s.closeCh
@@ -262,9 +269,19 @@ func (s *rtmpSender) next(ctx context.Context) (t outTag, more, ok bool) {
 func (s *rtmpSender) loop(ctx context.Context) {
 	defer close(s.done)
 	for {
-		t, more, ok := s.next(ctx)
+		t, more, ok, dead := s.next(ctx)
 		if !ok {
 			break
+		}
+		if dead != nil {
+			if err := s.lost(ctx, dead); err != nil {
+				s.mu.Lock()
+				s.err = err
+				s.queue = nil
+				s.mu.Unlock()
+				break
+			}
+			continue
 		}
 		csid := csidVideo
 		typ := t.typ
@@ -290,9 +307,20 @@ func (s *rtmpSender) loop(ctx context.Context) {
 	c := s.conn
 	graceful := s.err == nil && s.closing && !s.drainUntil.IsZero()
 	s.mu.Unlock()
-	if c != nil {
-		c.close(graceful)
+	if c == nil {
+		return
 	}
+	if graceful {
+		// A stream shorter than the settle time must not take a denied
+		// publish for a stream sent.
+		if err := c.settle(); err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			graceful = false
+		}
+	}
+	c.close(graceful)
 }
 
 // permanent reports whether an error means the server will refuse a new
@@ -316,6 +344,11 @@ func (s *rtmpSender) lost(ctx context.Context, cause error) error {
 	s.conn = nil
 	s.mu.Unlock()
 	old.close(false)
+	// A close right after NetStream.Publish.Start is a refusal (nginx's
+	// deny publish), final like any other.
+	if err := old.refusal(); err != nil {
+		cause = err
+	}
 	if s.policy.Disabled || permanent(cause) {
 		return cause
 	}

@@ -216,11 +216,10 @@ func run(args []string, stderr io.Writer) error {
 	err = pub.Run(ctx)
 	close(statusStop)
 	<-statusDone
-	line.print(stderr, pub.Stats(), true)
-
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	line.print(stderr, pub.Stats(), true)
 	if srv != nil {
 		// The server closes the recording when the publisher's
 		// deleteStream or disconnect reaches it.
