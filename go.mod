@@ -3,7 +3,9 @@ module github.com/golivecast/golivecast
 go 1.26.8
 
 require (
+	github.com/bluenviron/gortmplib v1.0.1
 	github.com/bluenviron/mediacommon v1.13.1
+	github.com/bluenviron/mediacommon/v2 v2.9.3
 	github.com/gen2brain/aac-go v0.0.0-20230119102159-ef1e76509d21
 	github.com/gen2brain/malgo v0.11.24
 	github.com/gen2brain/x264-go v0.4.0
@@ -16,6 +18,8 @@ require (
 )
 
 require (
+	github.com/abema/go-mp4 v1.7.1 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect
 	github.com/hashicorp/go-multierror v1.1.0 // indirect
 	github.com/mitchellh/mapstructure v1.4.1 // indirect

@@ -357,9 +357,20 @@ func (p *Publisher) runAudio(ctx context.Context, clock *mediaClock, enc *encode
 			over, err = fillTo(end)
 			over = true
 		case <-tick:
+			if len(chunks) > 0 {
+				// The source is not late; this loop is (waiting for the
+				// picture, or for the muxer).
+				continue
+			}
 			// The source is late: fill with silence up to shortly
-			// behind the wall clock.
-			over, err = fillTo(clock.elapsed() - p.cfg.StartTime - silenceGap)
+			// behind the wall clock, and never past the picture, so the
+			// silence cannot hold up real audio that arrives meanwhile.
+			target := clock.elapsed() - p.cfg.StartTime - silenceGap
+			if horizon != nil {
+				h, _ := horizon.get()
+				target = min(target, h)
+			}
+			over, err = fillTo(target)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

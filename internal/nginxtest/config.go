@@ -47,6 +47,14 @@ rtmp {
             record_path %s;
             record_unique on;
 `, app, filepath.Join(dir, "records"))
+		if opts.HLS {
+			fmt.Fprintf(&b, `            hls on;
+            hls_path %s;
+            hls_fragment 2s;
+            hls_playlist_length 60s;
+            hls_cleanup off;
+`, filepath.Join(dir, "hls"))
+		}
 		if opts.DenyPublish {
 			b.WriteString("            deny publish all;\n")
 		}

@@ -39,6 +39,10 @@ type Options struct {
 	// DenyPublish adds "deny publish all" to every application.
 	DenyPublish bool
 
+	// HLS turns nginx-rtmp's HLS segmenter on, with 2 s fragments kept
+	// in HLSDir.
+	HLS bool
+
 	// Port is the loopback port to listen on. It defaults to a free port
 	// picked by Start.
 	Port int
@@ -66,7 +70,7 @@ func Start(t testing.TB, opts Options) *Nginx {
 		opts.Apps = []string{"live"}
 	}
 	n := &Nginx{t: t, dir: t.TempDir(), binary: binary}
-	for _, sub := range []string{"logs", "records", "temp"} {
+	for _, sub := range []string{"logs", "records", "temp", "hls"} {
 		if err := os.Mkdir(filepath.Join(n.dir, sub), 0o755); err != nil {
 			t.Fatalf("nginxtest: %v", err)
 		}
@@ -114,6 +118,9 @@ func (n *Nginx) Port() int { return n.port }
 func (n *Nginx) URL(app, key string) string {
 	return "rtmp://" + n.Addr() + "/" + app + "/" + key
 }
+
+// HLSDir is where the HLS segmenter writes KEY.m3u8 and its fragments.
+func (n *Nginx) HLSDir() string { return filepath.Join(n.dir, "hls") }
 
 // Dir returns the directory holding the configuration, logs and recordings.
 func (n *Nginx) Dir() string { return n.dir }
