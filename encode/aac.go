@@ -2,17 +2,115 @@ package encode
 
 /*
 #include <stdlib.h>
+#include <string.h>
+
+// vo-aacenc's C API, each encoder with a handle of its own. aac-go's Go
+// wrapper keeps one process-wide handle (a second encoder silently takes
+// over the first, and closing both aborts), so only its C objects are
+// used: the entry points below are global symbols of the aacenc package,
+// linked in by the blank import. vo-aacenc keeps no writable global state
+// (its file-level tables are constant), so handles are independent.
+//
+// The types mirror voType.h, voAudio.h and voAAC.h; VO_U32 and VO_S32 are
+// unsigned long and long there.
+typedef struct {            // VO_CODECBUFFER
+	unsigned char *Buffer;
+	unsigned long  Length;
+	long long      Time;
+} glcCodecBuffer;
+
+typedef struct {            // VO_AUDIO_OUTPUTINFO
+	long SampleRate, Channels, SampleBits;
+	unsigned long InputUsed, Reserved;
+} glcOutputInfo;
+
+typedef struct {            // AACENC_PARAM
+	int   sampleRate;
+	int   bitRate;
+	short nChannels;
+	short adtsUsed;
+} glcAACParam;
+
+#define GLC_CODING_AAC       8                       // VO_AUDIO_CodingAAC
+#define GLC_PID_AAC_ENCPARAM (0x42211000 | 0x0040)   // VO_PID_AAC_ENCPARAM
+#define GLC_ERR_INPUT_SMALL  0x80000005UL            // VO_ERR_INPUT_BUFFER_SMALL
+
+extern unsigned long voAACEncInit(void **phCodec, int vType, void *pUserData);
+extern unsigned long voAACEncSetParam(void *hCodec, long uParamID, void *pData);
+extern unsigned long voAACEncSetInputData(void *hCodec, glcCodecBuffer *pInput);
+extern unsigned long voAACEncGetOutputData(void *hCodec, glcCodecBuffer *pOut, glcOutputInfo *pInfo);
+extern unsigned long voAACEncUninit(void *hCodec);
+
+#define GLC_AAC_FRAME   1024
+#define GLC_AAC_PCM_CAP (GLC_AAC_FRAME * 2 * 2)  // one frame of 16-bit stereo
+#define GLC_AAC_OUT_CAP 8192                     // 6144 bits per channel at most
+
+// glcAAC is one encoder, all in C memory: the codec keeps pointers into
+// its input between calls, so nothing may move.
+typedef struct {
+	void *h;
+	unsigned long frameBytes;
+	glcCodecBuffer in, out;
+	glcOutputInfo info;
+	glcAACParam param;
+	unsigned char pcm[GLC_AAC_PCM_CAP];
+	unsigned char aac[GLC_AAC_OUT_CAP];
+} glcAAC;
+
+// glc_aac_open opens e->h with e->param; NULL user data selects the
+// codec's own allocator.
+static unsigned long glc_aac_open(glcAAC *e) {
+	unsigned long r = voAACEncInit(&e->h, GLC_CODING_AAC, NULL);
+	if (r != 0) {
+		e->h = NULL;
+		return r;
+	}
+	r = voAACEncSetParam(e->h, GLC_PID_AAC_ENCPARAM, &e->param);
+	if (r != 0) {
+		voAACEncUninit(e->h);
+		e->h = NULL;
+	}
+	return r;
+}
+
+// glc_aac_encode encodes the frame in e->pcm; e->out.Length is then the
+// size of the raw AAC frame in e->aac, 0 when none came out.
+static unsigned long glc_aac_encode(glcAAC *e) {
+	e->in.Buffer = e->pcm;
+	e->in.Length = e->frameBytes;
+	e->in.Time = 0;
+	unsigned long r = voAACEncSetInputData(e->h, &e->in);
+	if (r != 0) {
+		e->out.Length = 0;
+		return r;
+	}
+	e->out.Buffer = e->aac;
+	e->out.Length = GLC_AAC_OUT_CAP;
+	r = voAACEncGetOutputData(e->h, &e->out, &e->info);
+	if (r == GLC_ERR_INPUT_SMALL) {
+		e->out.Length = 0;
+		return 0;
+	}
+	return r;
+}
+
+static void glc_aac_close(glcAAC *e) {
+	if (e->h != NULL)
+		voAACEncUninit(e->h);
+	e->h = NULL;
+}
 */
 import "C"
 
 import (
-	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 	"unsafe"
 
-	"github.com/gen2brain/aac-go/aacenc"
+	_ "github.com/gen2brain/aac-go/aacenc" // vo-aacenc's C objects
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 // AACOptions configures an AAC-LC encoder. The zero value works: 44.1 kHz
@@ -52,91 +150,60 @@ func (o *AACOptions) setDefaults() {
 }
 
 func (o *AACOptions) validate() error {
-	if _, ok := aacRateIndex(o.SampleRate); !ok {
-		return fmt.Errorf("%w: sample rate %d Hz is not an AAC rate (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)", ErrOptions, o.SampleRate)
+	if !slices.Contains(aacRates, o.SampleRate) {
+		return fmt.Errorf("%w: sample rate %d Hz is not an AAC rate (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)", ErrConfig, o.SampleRate)
 	}
 	if o.Channels != 1 && o.Channels != 2 {
-		return fmt.Errorf("%w: %d channels (want 1 or 2)", ErrOptions, o.Channels)
+		return fmt.Errorf("%w: %d channels (want 1 or 2)", ErrConfig, o.Channels)
 	}
 	// vo-aacenc accepts up to 6 bits per sample per second per channel.
 	if o.Bitrate < 8000 || o.Bitrate > 6*o.SampleRate*o.Channels || o.Bitrate > 320000*o.Channels {
-		return fmt.Errorf("%w: bitrate %d bit/s out of range for %d Hz, %d channels", ErrOptions, o.Bitrate, o.SampleRate, o.Channels)
+		return fmt.Errorf("%w: bitrate %d bit/s out of range for %d Hz, %d channels", ErrConfig, o.Bitrate, o.SampleRate, o.Channels)
 	}
 	return nil
 }
 
-// vo-aacenc keeps its state in one process-global handle: a second
-// encoder would silently take over the first and closing both aborts the
-// process. aacOwner lets one encoder live at a time.
-var (
-	aacMu    sync.Mutex
-	aacOwner *AAC
-)
-
-// AAC is an AAC-LC encoder on vo-aacenc's low-level API, producing raw
-// frames (no ADTS) for FLV, with packet times counted in samples. Only one
-// AAC encoder can be open in a process at a time (ErrAACBusy). It is not
-// safe for concurrent use.
+// AAC is an AAC-LC encoder on vo-aacenc, producing raw frames (no ADTS)
+// for FLV, with packet times counted in samples. Any number of encoders
+// can run at once; one encoder is not safe for concurrent use.
 type AAC struct {
 	opts     AACOptions
 	frameLen int // bytes of PCM per AAC frame
 	pending  []byte
-	samples  int64 // samples per channel handed to the codec
 	// unflushed is set while input sits in the codec's delay line.
 	unflushed bool
 	outCount  int64 // frames produced
 	config    []byte
-	closed    bool
-
-	in, out unsafe.Pointer // PCM and AAC buffers in C memory, reused
-	outCap  int
-	// Codec buffer descriptors, in C memory so cgo calls carry no Go
-	// pointers and allocate nothing.
-	cin, cout *aacenc.VoCodecBuffer
-	cinfo     *aacenc.VoAudioOutputinfo
+	enc       *C.glcAAC // nil once closed
 	pkts      []Packet
 	data      []byte
 }
 
-// NewAAC opens the encoder.
+// NewAAC opens an encoder.
 func NewAAC(opts AACOptions) (*AAC, error) {
 	opts.setDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	aacMu.Lock()
-	defer aacMu.Unlock()
-	if aacOwner != nil {
-		return nil, ErrAACBusy
+	cfg, err := AudioSpecificConfig(opts.SampleRate, opts.Channels)
+	if err != nil {
+		return nil, err
 	}
-	if err := aacenc.ErrorFromResult(aacenc.Init(aacenc.VoAudioCodingAac)); err != nil {
-		return nil, fmt.Errorf("%w: vo-aacenc init: %w", ErrEncoder, err)
+	e := (*C.glcAAC)(C.calloc(1, C.size_t(unsafe.Sizeof(C.glcAAC{}))))
+	if e == nil {
+		return nil, fmt.Errorf("%w: out of memory for an AAC encoder", ErrEncoder)
 	}
-	param := aacenc.Param{
-		SampleRate: int32(opts.SampleRate),
-		BitRate:    int32(opts.Bitrate),
-		NChannels:  int16(opts.Channels),
-		AdtsUsed:   0,
+	a := &AAC{opts: opts, frameLen: AACFrameSamples * 2 * opts.Channels, config: cfg, enc: e}
+	e.frameBytes = C.ulong(a.frameLen)
+	e.param.sampleRate = C.int(opts.SampleRate)
+	e.param.bitRate = C.int(opts.Bitrate)
+	e.param.nChannels = C.short(opts.Channels)
+	e.param.adtsUsed = 0
+	if r := C.glc_aac_open(e); r != 0 {
+		C.free(unsafe.Pointer(e))
+		return nil, fmt.Errorf("%w: vo-aacenc rejected %d Hz, %d channels, %d bit/s (error 0x%x)", ErrEncoder, opts.SampleRate, opts.Channels, opts.Bitrate, uint64(r))
 	}
-	// The parameter block is copied by the codec; pass it in C memory so
-	// the cgo call carries no Go pointer.
-	cp := C.malloc(C.size_t(unsafe.Sizeof(param)))
-	*(*aacenc.Param)(cp) = param
-	res := aacenc.SetParam(aacenc.VoPidAacEncparam, cp)
-	C.free(cp)
-	if err := aacenc.ErrorFromResult(res); err != nil {
-		aacenc.Uninit()
-		return nil, fmt.Errorf("%w: vo-aacenc rejected %d Hz, %d channels, %d bit/s: %w", ErrEncoder, opts.SampleRate, opts.Channels, opts.Bitrate, err)
-	}
-	a := &AAC{opts: opts, frameLen: AACFrameSamples * 2 * opts.Channels, outCap: 8192}
-	a.config = AudioSpecificConfig(opts.SampleRate, opts.Channels)
-	a.in = C.malloc(C.size_t(a.frameLen))
-	a.out = C.malloc(C.size_t(a.outCap))
-	a.cin = (*aacenc.VoCodecBuffer)(C.calloc(1, C.size_t(unsafe.Sizeof(aacenc.VoCodecBuffer{}))))
-	a.cout = (*aacenc.VoCodecBuffer)(C.calloc(1, C.size_t(unsafe.Sizeof(aacenc.VoCodecBuffer{}))))
-	a.cinfo = (*aacenc.VoAudioOutputinfo)(C.calloc(1, C.size_t(unsafe.Sizeof(aacenc.VoAudioOutputinfo{}))))
 	a.pending = make([]byte, 0, a.frameLen)
-	aacOwner = a
 	return a, nil
 }
 
@@ -154,7 +221,7 @@ func (a *AAC) PrimingSamples() int { return aacPrimingSamples }
 // Delay is PrimingSamples as a duration. To line audio up with video,
 // a muxer presents video this much later (or audio this much earlier).
 func (a *AAC) Delay() time.Duration {
-	return scale(aacPrimingSamples, 1, int64(a.opts.SampleRate))
+	return mediatime.Duration(aacPrimingSamples, 1, int64(a.opts.SampleRate))
 }
 
 // Encode takes PCM of any length (signed 16-bit little-endian,
@@ -163,11 +230,11 @@ func (a *AAC) Delay() time.Duration {
 // the samples consumed since the start. The returned slice and data are
 // valid until the next call.
 func (a *AAC) Encode(pcm []byte) ([]Packet, error) {
-	if a.closed {
+	if a.enc == nil {
 		return nil, ErrClosed
 	}
 	if fs := 2 * a.opts.Channels; len(pcm)%fs != 0 {
-		return nil, fmt.Errorf("%w: %d bytes with %d-byte frames (%d channels of 16-bit samples)", ErrPCMLength, len(pcm), fs, a.opts.Channels)
+		return nil, fmt.Errorf("%w: %d bytes with %d-byte frames (%d channels of 16-bit samples)", ErrPartialFrame, len(pcm), fs, a.opts.Channels)
 	}
 	a.pkts, a.data = a.pkts[:0], a.data[:0]
 	for len(pcm) > 0 {
@@ -189,7 +256,7 @@ func (a *AAC) Encode(pcm []byte) ([]Packet, error) {
 // Encode reaches the decoder. It returns nil if nothing was given since
 // the last Flush.
 func (a *AAC) Flush() ([]Packet, error) {
-	if a.closed {
+	if a.enc == nil {
 		return nil, ErrClosed
 	}
 	a.pkts, a.data = a.pkts[:0], a.data[:0]
@@ -216,33 +283,21 @@ func (a *AAC) Flush() ([]Packet, error) {
 }
 
 func (a *AAC) encodeFrame(frame []byte) error {
-	copy(unsafe.Slice((*byte)(a.in), a.frameLen), frame)
-	in := a.cin
-	in.Buffer, in.Length = a.in, uint64(a.frameLen)
-	if err := aacenc.ErrorFromResult(aacenc.SetInputData(in)); err != nil {
-		return fmt.Errorf("%w: vo-aacenc input: %w", ErrEncoder, err)
+	e := a.enc
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&e.pcm[0])), a.frameLen), frame)
+	if r := C.glc_aac_encode(e); r != 0 {
+		return fmt.Errorf("%w: vo-aacenc returned 0x%x", ErrEncoder, uint64(r))
 	}
-	a.samples += AACFrameSamples
 	a.unflushed = true
-	out, info := a.cout, a.cinfo
-	for {
-		out.Buffer, out.Length = a.out, uint64(a.outCap)
-		err := aacenc.ErrorFromResult(aacenc.GetOutputData(out, info))
-		if errors.Is(err, aacenc.ErrInputBufferSmall) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%w: vo-aacenc output: %w", ErrEncoder, err)
-		}
-		if out.Length == 0 {
-			return nil
-		}
-		start := len(a.data)
-		a.data = append(a.data, unsafe.Slice((*byte)(a.out), int(out.Length))...)
-		pts := scale(a.outCount*AACFrameSamples, 1, int64(a.opts.SampleRate))
-		a.outCount++
-		a.pkts = append(a.pkts, Packet{Data: a.data[start:len(a.data):len(a.data)], PTS: pts, DTS: pts, Keyframe: true})
+	if e.out.Length == 0 {
+		return nil
 	}
+	start := len(a.data)
+	a.data = append(a.data, unsafe.Slice((*byte)(unsafe.Pointer(&e.aac[0])), int(e.out.Length))...)
+	pts := mediatime.Duration(a.outCount*AACFrameSamples, 1, int64(a.opts.SampleRate))
+	a.outCount++
+	a.pkts = append(a.pkts, Packet{Data: a.data[start:len(a.data):len(a.data)], PTS: pts, DTS: pts, Keyframe: true})
+	return nil
 }
 
 // packets fixes up Data after appends may have moved the buffer.
@@ -256,22 +311,13 @@ func (a *AAC) packets() []Packet {
 	return a.pkts
 }
 
-// Close releases the codec; another AAC encoder may be opened afterwards.
-// It is safe to call more than once.
+// Close releases the codec. It is safe to call more than once.
 func (a *AAC) Close() error {
-	if a.closed {
+	if a.enc == nil {
 		return nil
 	}
-	a.closed = true
-	for _, p := range []unsafe.Pointer{a.in, a.out, unsafe.Pointer(a.cin), unsafe.Pointer(a.cout), unsafe.Pointer(a.cinfo)} {
-		C.free(p)
-	}
-	a.in, a.out, a.cin, a.cout, a.cinfo = nil, nil, nil, nil, nil
-	aacMu.Lock()
-	defer aacMu.Unlock()
-	if aacOwner == a {
-		aacenc.Uninit()
-		aacOwner = nil
-	}
+	C.glc_aac_close(a.enc)
+	C.free(unsafe.Pointer(a.enc))
+	a.enc = nil
 	return nil
 }

@@ -1,8 +1,11 @@
 package encode
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -53,7 +56,7 @@ func TestAACToneAndDelay(t *testing.T) {
 			t.Fatalf("%d Hz: %d frames for %d samples, want %d", c.rate, len(frames), n, wantFrames)
 		}
 		for i, p := range pts {
-			if want := time.Duration(int64(i) * AACFrameSamples * int64(time.Second) / int64(c.rate)); p != want {
+			if want := time.Duration((int64(i)*AACFrameSamples*int64(time.Second) + int64(c.rate) - 1) / int64(c.rate)); p != want { // rounded up
 				t.Fatalf("frame %d PTS %v, want %v", i, p, want)
 			}
 		}
@@ -80,28 +83,86 @@ func TestAACToneAndDelay(t *testing.T) {
 	}
 }
 
-func TestAACOneAtATime(t *testing.T) {
+// TestAACConcurrent runs four encoders at once, each on its own tone:
+// every one decodes (with ffmpeg) to the frequency it was given, and its
+// bytes are those the same encoder makes alone, so the encoders share no
+// state.
+func TestAACConcurrent(t *testing.T) {
+	freqs := []float64{440, 550, 660, 770}
+	const rate, channels, n = 44100, 2, 44100 * 2
+	encodeAll := func(freq float64) ([][]byte, error) {
+		a, err := NewAAC(AACOptions{SampleRate: rate, Channels: channels})
+		if err != nil {
+			return nil, err
+		}
+		defer a.Close()
+		var frames [][]byte
+		pcm := tone(rate, channels, n, 0, freq)
+		for off := 0; off <= len(pcm); off += 4096 {
+			var pk []Packet
+			if off < len(pcm) {
+				pk, err = a.Encode(pcm[off:min(off+4096, len(pcm))])
+			} else {
+				pk, err = a.Flush()
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range pk {
+				frames = append(frames, append([]byte(nil), p.Data...))
+			}
+		}
+		return frames, nil
+	}
+	alone := make([][][]byte, len(freqs))
+	for i, f := range freqs {
+		var err error
+		if alone[i], err = encodeAll(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	together := make([][][]byte, len(freqs))
+	errs := make([]error, len(freqs))
+	var wg sync.WaitGroup
+	for i, f := range freqs {
+		wg.Go(func() { together[i], errs[i] = encodeAll(f) })
+	}
+	wg.Wait()
+	for i, f := range freqs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !slices.EqualFunc(alone[i], together[i], bytes.Equal) {
+			t.Errorf("%g Hz: the encoder run beside three others made other bytes than alone", f)
+		}
+		dec := decodeMono(t, writeADTS(t, rate, channels, together[i]), rate)
+		body := dec[rate/2 : rate/2+rate]
+		want := goertzel(body, rate, f)
+		for _, g := range freqs {
+			if g != f && goertzel(body, rate, g)*20 > want {
+				t.Errorf("the %g Hz stream holds %g Hz", f, g)
+			}
+		}
+	}
+
+	// Closing one leaves another working; Close twice is harmless.
 	a, err := NewAAC(AACOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := NewAAC(AACOptions{}); !errors.Is(err, ErrAACBusy) {
-		if b != nil {
-			b.Close()
-		}
-		t.Fatalf("second encoder: %v, want ErrAACBusy", err)
-	}
-	// The first is undisturbed.
-	if _, err := a.Encode(make([]byte, 4*2048)); err != nil {
+	b, err := NewAAC(AACOptions{SampleRate: 48000, Channels: 1})
+	if err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
-	b, err := NewAAC(AACOptions{SampleRate: 48000, Channels: 1})
-	if err != nil {
-		t.Fatalf("after Close: %v", err)
+	a.Close()
+	if _, err := b.Encode(make([]byte, 2*4096)); err != nil {
+		t.Fatalf("after closing another encoder: %v", err)
+	}
+	if _, err := a.Encode(make([]byte, 4)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Encode after Close: %v", err)
 	}
 	b.Close()
-	a.Close() // must not release b's handle
 }
 
 func TestAACBadInput(t *testing.T) {
@@ -120,7 +181,7 @@ func TestAACBadInput(t *testing.T) {
 			t.Errorf("%s: no error", c.name)
 			continue
 		}
-		if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
@@ -129,7 +190,7 @@ func TestAACBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := a.Encode(make([]byte, 7)); !errors.Is(err, ErrPCMLength) || !strings.Contains(err.Error(), "7 bytes") {
+	if _, err := a.Encode(make([]byte, 7)); !errors.Is(err, ErrPartialFrame) || !strings.Contains(err.Error(), "7 bytes") {
 		t.Errorf("odd PCM: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package encode
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"testing"
 
 	"github.com/bluenviron/mediacommon/pkg/codecs/h264"
@@ -107,8 +108,18 @@ var ascCases = []struct {
 }
 
 func TestAudioSpecificConfig(t *testing.T) {
+	// A rate with no sampling-frequency index, and impossible channel
+	// counts, are errors rather than a wrong header.
+	for _, c := range [][2]int{{44000, 2}, {0, 2}, {48000, 0}, {48000, 8}} {
+		if b, err := AudioSpecificConfig(c[0], c[1]); !errors.Is(err, ErrConfig) {
+			t.Errorf("AudioSpecificConfig(%d Hz, %d ch) = %x, %v; want ErrConfig", c[0], c[1], b, err)
+		}
+	}
 	for _, c := range ascCases {
-		got := AudioSpecificConfig(c.rate, c.channels)
+		got, err := AudioSpecificConfig(c.rate, c.channels)
+		if err != nil {
+			t.Fatalf("%d Hz %d ch: %v", c.rate, c.channels, err)
+		}
 		if hex.EncodeToString(got) != c.want {
 			t.Errorf("%d Hz %d ch: got %x, want %s", c.rate, c.channels, got, c.want)
 		}

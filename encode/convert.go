@@ -90,7 +90,7 @@ func ToI420(dst *image.YCbCr, src image.Image) error {
 		return ErrNilImage
 	}
 	if dst == nil || dst.SubsampleRatio != image.YCbCrSubsampleRatio420 {
-		return fmt.Errorf("%w: destination must be a 4:2:0 YCbCr image", ErrOptions)
+		return fmt.Errorf("%w: destination must be a 4:2:0 YCbCr image", ErrConfig)
 	}
 	sb, db := src.Bounds(), dst.Bounds()
 	w, h := db.Dx(), db.Dy()
@@ -104,7 +104,7 @@ func ToI420(dst *image.YCbCr, src image.Image) error {
 	// its strides.
 	yo, co := dst.YOffset(db.Min.X, db.Min.Y), dst.COffset(db.Min.X, db.Min.Y)
 	if dst.YStride != w || dst.CStride != w/2 {
-		return fmt.Errorf("%w: destination planes must be tight (stride = width)", ErrOptions)
+		return fmt.Errorf("%w: destination planes must be tight (stride = width)", ErrConfig)
 	}
 	y, cb, cr := dst.Y[yo:yo+w*h], dst.Cb[co:co+w*h/4], dst.Cr[co:co+w*h/4]
 	switch m := src.(type) {

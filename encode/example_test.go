@@ -64,7 +64,6 @@ func ExampleNewAAC() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Only one AAC encoder can be open in a process at a time.
 	defer enc.Close()
 
 	fmt.Printf("AudioSpecificConfig: %x\n", enc.DecoderConfig())

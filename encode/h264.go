@@ -31,13 +31,14 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"math/bits"
 	"runtime/cgo"
 	"slices"
 	"time"
 	"unsafe"
 
 	"github.com/gen2brain/x264-go/x264c"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 // H264Options configures an H.264 encoder. The zero value works: 1280x720
@@ -67,15 +68,16 @@ type H264Options struct {
 	// CRF is the constant rate factor used when Bitrate is zero (0–51,
 	// lower is better). It defaults to 23.
 	CRF float64
-	// Bitrate is the target bitrate in kbit/s. When set, rate control is
+	// Bitrate is the target bitrate in bit/s, like every bitrate in
+	// golivecast (2500 * Kbps is 2.5 Mbit/s). When set, rate control is
 	// ABR bounded by the VBV (MaxBitrate, BufferSize), which is the
 	// constant-bitrate mode ingest platforms ask for. It defaults to 0
 	// (CRF).
 	Bitrate int
-	// MaxBitrate is the VBV maximum rate in kbit/s. It defaults to
+	// MaxBitrate is the VBV maximum rate in bit/s. It defaults to
 	// Bitrate.
 	MaxBitrate int
-	// BufferSize is the VBV buffer in kbit. It defaults to MaxBitrate
+	// BufferSize is the VBV buffer in bits. It defaults to MaxBitrate
 	// (one second).
 	BufferSize int
 
@@ -126,44 +128,56 @@ func (o *H264Options) setDefaults() {
 func (o *H264Options) validate() error {
 	switch {
 	case o.Width <= 0 || o.Height <= 0 || o.Width > 8192 || o.Height > 8192:
-		return fmt.Errorf("%w: size %dx%d out of range (1–8192)", ErrOptions, o.Width, o.Height)
+		return fmt.Errorf("%w: size %dx%d out of range (1–8192)", ErrConfig, o.Width, o.Height)
 	case o.Width%2 != 0 || o.Height%2 != 0:
-		return fmt.Errorf("%w: size %dx%d: width and height must be even for 4:2:0", ErrOptions, o.Width, o.Height)
+		return fmt.Errorf("%w: size %dx%d: width and height must be even for 4:2:0", ErrConfig, o.Width, o.Height)
 	case o.FrameRate.Num <= 0 || o.FrameRate.Den <= 0 || o.FrameRate.Float() > 240:
-		return fmt.Errorf("%w: frame rate %d/%d out of range (0, 240]", ErrOptions, o.FrameRate.Num, o.FrameRate.Den)
+		return fmt.Errorf("%w: frame rate %d/%d out of range (0, 240]", ErrConfig, o.FrameRate.Num, o.FrameRate.Den)
 	case o.CRF < 0 || o.CRF > 51:
-		return fmt.Errorf("%w: CRF %g out of range [0, 51]", ErrOptions, o.CRF)
+		return fmt.Errorf("%w: CRF %g out of range [0, 51]", ErrConfig, o.CRF)
 	case o.Bitrate < 0 || o.MaxBitrate < 0 || o.BufferSize < 0:
-		return fmt.Errorf("%w: negative bitrate (%d, max %d, buffer %d kbit/s)", ErrOptions, o.Bitrate, o.MaxBitrate, o.BufferSize)
+		return fmt.Errorf("%w: negative bitrate (%d, max %d bit/s, buffer %d bits)", ErrConfig, o.Bitrate, o.MaxBitrate, o.BufferSize)
+	case o.Bitrate > 0 && o.Bitrate < minVideoBitrate, o.MaxBitrate > 0 && o.MaxBitrate < minVideoBitrate:
+		return fmt.Errorf("%w: video bitrate %d bit/s (max %d) below %d: bitrates are in bit/s (2.5 Mbit/s is 2500 * encode.Kbps)",
+			ErrConfig, o.Bitrate, o.MaxBitrate, minVideoBitrate)
+	case o.Bitrate > maxVideoBitrate || o.MaxBitrate > maxVideoBitrate || o.BufferSize > 2*maxVideoBitrate:
+		return fmt.Errorf("%w: video bitrate %d bit/s (max %d, buffer %d bits) above %d", ErrConfig, o.Bitrate, o.MaxBitrate, o.BufferSize, maxVideoBitrate)
 	case o.KeyframeInterval < 0:
-		return fmt.Errorf("%w: keyframe interval %v is negative", ErrOptions, o.KeyframeInterval)
+		return fmt.Errorf("%w: keyframe interval %v is negative", ErrConfig, o.KeyframeInterval)
 	case o.BFrames < 0 || o.BFrames > 16:
-		return fmt.Errorf("%w: %d B-frames out of range [0, 16]", ErrOptions, o.BFrames)
+		return fmt.Errorf("%w: %d B-frames out of range [0, 16]", ErrConfig, o.BFrames)
 	case o.BFrames > 0 && o.Timestamped:
-		return fmt.Errorf("%w: B-frames need constant frame rate (Timestamped is set)", ErrOptions)
+		return fmt.Errorf("%w: B-frames need constant frame rate (Timestamped is set)", ErrConfig)
 	case o.BFrames > 0 && o.Tune == "zerolatency":
-		return fmt.Errorf("%w: %d B-frames with tune zerolatency, which forbids them; set Tune", ErrOptions, o.BFrames)
+		return fmt.Errorf("%w: %d B-frames with tune zerolatency, which forbids them; set Tune", ErrConfig, o.BFrames)
 	case o.Threads < 0:
-		return fmt.Errorf("%w: %d threads", ErrOptions, o.Threads)
+		return fmt.Errorf("%w: %d threads", ErrConfig, o.Threads)
 	}
 	// x264 reports unknown names on stderr before any logger is set, so
 	// they are checked here.
 	if !slices.Contains(x264Presets, o.Preset) {
-		return fmt.Errorf("%w: preset %q (want one of %v)", ErrOptions, o.Preset, x264Presets)
+		return fmt.Errorf("%w: preset %q (want one of %v)", ErrConfig, o.Preset, x264Presets)
 	}
 	if !slices.Contains(x264Tunes, o.Tune) {
-		return fmt.Errorf("%w: tune %q (want one of %v)", ErrOptions, o.Tune, x264Tunes)
+		return fmt.Errorf("%w: tune %q (want one of %v)", ErrConfig, o.Tune, x264Tunes)
 	}
 	switch o.Profile {
 	case "baseline", "main", "high":
 	default:
-		return fmt.Errorf("%w: profile %q (want baseline, main or high)", ErrOptions, o.Profile)
+		return fmt.Errorf("%w: profile %q (want baseline, main or high)", ErrConfig, o.Profile)
 	}
 	if o.BFrames > 0 && o.Profile == "baseline" {
-		return fmt.Errorf("%w: profile baseline has no B-frames (%d asked)", ErrOptions, o.BFrames)
+		return fmt.Errorf("%w: profile baseline has no B-frames (%d asked)", ErrConfig, o.BFrames)
 	}
 	return nil
 }
+
+// Video bitrates outside this range are mistakes, such as kbit/s given
+// where bit/s are meant.
+const (
+	minVideoBitrate = 16 * Kbps
+	maxVideoBitrate = 1000 * Mbps
+)
 
 var (
 	x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
@@ -230,7 +244,7 @@ func (e *H264) open() error {
 		tune = ""
 	}
 	if x264c.ParamDefaultPreset(&param, o.Preset, tune) < 0 {
-		return fmt.Errorf("%w: preset %q or tune %q unknown to x264", ErrOptions, o.Preset, o.Tune)
+		return fmt.Errorf("%w: preset %q or tune %q unknown to x264", ErrConfig, o.Preset, o.Tune)
 	}
 
 	// Logging goes through a callback with a handle in C memory, never to
@@ -280,15 +294,15 @@ func (e *H264) open() error {
 
 	if o.Bitrate > 0 {
 		param.Rc.IRcMethod = x264c.RcAbr
-		param.Rc.IBitrate = int32(o.Bitrate)
-		param.Rc.IVbvMaxBitrate = int32(o.MaxBitrate)
-		param.Rc.IVbvBufferSize = int32(o.BufferSize)
+		param.Rc.IBitrate = kbit(o.Bitrate)
+		param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
+		param.Rc.IVbvBufferSize = kbit(o.BufferSize)
 	} else {
 		param.Rc.IRcMethod = x264c.RcCrf
 		param.Rc.FRfConstant = float32(o.CRF)
 		if o.MaxBitrate > 0 {
-			param.Rc.IVbvMaxBitrate = int32(o.MaxBitrate)
-			param.Rc.IVbvBufferSize = int32(o.BufferSize)
+			param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
+			param.Rc.IVbvBufferSize = kbit(o.BufferSize)
 		}
 	}
 
@@ -299,7 +313,7 @@ func (e *H264) open() error {
 	param.BAud = 0
 
 	if x264c.ParamApplyProfile(&param, o.Profile) < 0 {
-		return fmt.Errorf("%w: profile %q rejected by x264 for these options", ErrOptions, o.Profile)
+		return fmt.Errorf("%w: profile %q rejected by x264 for these options", ErrConfig, o.Profile)
 	}
 
 	e.enc = x264c.EncoderOpen(&param)
@@ -380,7 +394,7 @@ func (e *H264) Options() H264Options { return e.opts }
 // Delay is how far the timestamps are shifted so that DTS never goes
 // below zero with B-frames: the picture given with PTS p comes out with
 // PTS p + Delay. It is 0 without B-frames.
-func (e *H264) Delay() time.Duration { return scale(e.delay, e.tbNum, e.tbDen) }
+func (e *H264) Delay() time.Duration { return mediatime.Duration(e.delay, e.tbNum, e.tbDen) }
 
 // ForceKeyframe makes the next picture an IDR frame, as a new viewer or a
 // re-established connection needs.
@@ -402,11 +416,11 @@ func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
 		return nil, fmt.Errorf("%w: got %dx%d, configured %dx%d", ErrImageSize, b.Dx(), b.Dy(), e.opts.Width, e.opts.Height)
 	}
 	if pts < 0 {
-		return nil, fmt.Errorf("%w: negative PTS %v", ErrOptions, pts)
+		return nil, fmt.Errorf("%w: negative PTS %v", ErrConfig, pts)
 	}
 	ticks := e.toTicks(pts)
 	if e.started && ticks <= e.lastPTS {
-		return nil, fmt.Errorf("encode: PTS %v does not come after the previous picture's (%v)", pts, scale(e.lastPTS, e.tbNum, e.tbDen))
+		return nil, fmt.Errorf("encode: PTS %v does not come after the previous picture's (%v)", pts, mediatime.Duration(e.lastPTS, e.tbNum, e.tbDen))
 	}
 
 	pic := e.mem.picIn
@@ -514,24 +528,18 @@ func (e *H264) output(size int32) []Packet {
 	e.out[0] = Packet{
 		Disposable: disposable,
 		Data:       data,
-		PTS:        scale(out.IPts+e.delay, e.tbNum, e.tbDen),
-		DTS:        scale(out.IDts+e.delay, e.tbNum, e.tbDen),
+		PTS:        mediatime.Duration(out.IPts+e.delay, e.tbNum, e.tbDen),
+		DTS:        mediatime.Duration(out.IDts+e.delay, e.tbNum, e.tbDen),
 		Keyframe:   out.BKeyframe != 0,
 	}
 	return e.out[:]
 }
 
+// kbit converts bit/s (or bits) to x264's kbit/s, rounding to nearest.
+func kbit(b int) int32 { return int32((b + 500) / 1000) }
+
 // toTicks rounds a duration to the nearest tick of the time base.
-func (e *H264) toTicks(d time.Duration) int64 {
-	// d*tbDen/(tbNum*1e9) in 128 bits: hours of media at 90 kHz overflow
-	// 64 bits otherwise.
-	den := uint64(e.tbNum) * uint64(time.Second)
-	hi, lo := bits.Mul64(uint64(d), uint64(e.tbDen))
-	lo, carry := bits.Add64(lo, den/2, 0)
-	hi += carry
-	q, _ := bits.Div64(hi, lo, den)
-	return int64(q)
-}
+func (e *H264) toTicks(d time.Duration) int64 { return mediatime.RoundTicks(d, e.tbNum, e.tbDen) }
 
 // Close frees the encoder and all its C memory. It is safe to call more
 // than once; x264 itself crashes on a second close.

@@ -167,8 +167,8 @@ func TestH264BadInput(t *testing.T) {
 			t.Errorf("%s: no error", c.name)
 			continue
 		}
-		if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v (want ErrOptions naming %s)", c.name, err, c.want)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (want ErrConfig naming %s)", c.name, err, c.want)
 		}
 	}
 

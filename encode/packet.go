@@ -6,7 +6,11 @@
 // AudioSpecificConfig for AAC.
 package encode
 
-import "time"
+import (
+	"time"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
+)
 
 // Packet is one encoded access unit (H.264) or frame (AAC).
 //
@@ -38,15 +42,14 @@ type Rational struct {
 // Float returns Num/Den.
 func (r Rational) Float() float64 { return float64(r.Num) / float64(r.Den) }
 
-// FrameDuration is the duration of one frame, rounded down to the
+// FrameDuration is the duration of one frame, rounded up to the
 // nanosecond.
 func (r Rational) FrameDuration() time.Duration {
-	return time.Duration(int64(time.Second) * int64(r.Den) / int64(r.Num))
+	return mediatime.Duration(1, int64(r.Den), int64(r.Num))
 }
 
-// scale converts n units of num/den seconds to a Duration without
-// overflowing for any stream length a 64-bit tick count can hold.
-func scale(n int64, num, den int64) time.Duration {
-	q, r := n/den, n%den
-	return time.Duration(q*num*int64(time.Second) + r*num*int64(time.Second)/den)
-}
+// Bitrate units: every bitrate in golivecast is in bit/s.
+const (
+	Kbps = 1000
+	Mbps = 1000 * Kbps
+)

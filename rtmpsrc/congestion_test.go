@@ -136,7 +136,7 @@ func TestCongestion(t *testing.T) {
 		Video: video,
 		Audio: audio,
 		// The VBV buffer caps a keyframe at about 30 kB.
-		VideoEncoder: encode.H264Options{Width: 320, Height: 240, Bitrate: 1000, BufferSize: 250, Preset: "ultrafast", KeyframeInterval: time.Second},
+		VideoEncoder: encode.H264Options{Width: 320, Height: 240, Bitrate: 1000 * encode.Kbps, BufferSize: 250 * encode.Kbps, Preset: "ultrafast", KeyframeInterval: time.Second},
 		AudioBitrate: 64000,
 		MaxLatency:   500 * time.Millisecond,
 		// What waits in the kernel escapes the bound: keep it small

@@ -82,7 +82,7 @@ func ExampleNew_live() {
 		VideoEncoder: encode.H264Options{
 			Width: 1280, Height: 720,
 			FrameRate: encode.Rational{Num: 30, Den: 1},
-			Bitrate:   3000, // kbit/s, constant bitrate as ingest servers ask
+			Bitrate:   3000 * encode.Kbps, // constant bitrate, as ingest servers ask
 		},
 		Reconnect: rtmpsrc.ReconnectPolicy{MaxAttempts: 10},
 		Logger:    slog.Default(),

@@ -79,8 +79,8 @@ func TestNginxRefusals(t *testing.T) {
 		var mu sync.Mutex
 		logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-		// The first publisher streams forever, with audio; only one AAC
-		// encoder can be open in a process, so the second is video only.
+		// The first publisher streams forever; the second, refused, is
+		// a second publisher with audio in the same process.
 		video, audio := testSources(64, 64, 1<<30, 30, 44100, 1)
 		first, err := New(Config{URL: ng.URL("live", key), Video: video, Audio: audio,
 			VideoEncoder: encode.H264Options{Width: 64, Height: 64}, Logger: logger})
@@ -102,10 +102,7 @@ func TestNginxRefusals(t *testing.T) {
 		}
 
 		start := time.Now()
-		err, logs2 := runBounded(t, ng.URL("live", key), refusalLimit, func(cfg *Config) {
-			defaultTimeouts(cfg)
-			cfg.Audio = nil
-		})
+		err, logs2 := runBounded(t, ng.URL("live", key), refusalLimit, defaultTimeouts)
 		t.Logf("second publisher after %v: %v", time.Since(start).Round(time.Millisecond), err)
 		assertNoKey(t, key, err, logs2)
 		var se *StatusError

@@ -22,7 +22,7 @@ func TestPublishToNginx(t *testing.T) {
 		URL:          ng.URL("live", "nginxkey"),
 		Video:        video,
 		Audio:        audio,
-		VideoEncoder: encode.H264Options{Width: 320, Height: 240, Bitrate: 800},
+		VideoEncoder: encode.H264Options{Width: 320, Height: 240, Bitrate: 800 * encode.Kbps},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -38,10 +38,7 @@ type Config struct {
 
 	// Video is the picture source. It defaults to none (audio only).
 	Video capture.VideoSource
-	// Audio is the PCM source. It defaults to none (video only). The AAC
-	// encoder underneath keeps one process-wide state, so only one
-	// publisher with audio can run in a process at a time; another fails
-	// with encode.ErrAACBusy.
+	// Audio is the PCM source. It defaults to none (video only).
 	Audio capture.AudioSource
 
 	// VideoEncoder configures H.264: size, frame rate, preset, bitrate,
@@ -264,7 +261,7 @@ func (p *Publisher) run(ctx context.Context) (err error) {
 		o := h264.Options()
 		meta.HasVideo, meta.Width, meta.Height = true, o.Width, o.Height
 		meta.FrameRate = o.FrameRate.Float()
-		meta.VideoKbps = float64(o.Bitrate)
+		meta.VideoKbps = float64(o.Bitrate) / 1000
 	}
 	if cfg.Audio != nil {
 		f := cfg.Audio.Format()

@@ -52,7 +52,7 @@ func TestPublishToGoRTMPServer(t *testing.T) {
 		URL:          srv.URL("live", "secretkey"),
 		Video:        video,
 		Audio:        audio,
-		VideoEncoder: encode.H264Options{Width: 160, Height: 120, Bitrate: 500},
+		VideoEncoder: encode.H264Options{Width: 160, Height: 120, Bitrate: 500 * encode.Kbps},
 	})
 	if err != nil {
 		t.Fatal(err)

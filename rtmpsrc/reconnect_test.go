@@ -25,7 +25,7 @@ func TestReconnectNginx(t *testing.T) {
 		URL:          ng.URL("live", "reconnectkey"),
 		Video:        video,
 		Audio:        audio,
-		VideoEncoder: encode.H264Options{Width: 160, Height: 120, Bitrate: 300},
+		VideoEncoder: encode.H264Options{Width: 160, Height: 120, Bitrate: 300 * encode.Kbps},
 		Reconnect:    ReconnectPolicy{InitialDelay: 300 * time.Millisecond},
 		WriteTimeout: 2 * time.Second,
 	})

@@ -196,7 +196,7 @@ func run(args []string, stderr io.Writer) error {
 			Width: o.width, Height: o.height,
 			FrameRate: encode.Rational{Num: o.fps, Den: 1},
 			Preset:    o.preset,
-			Bitrate:   o.bitrate,
+			Bitrate:   o.bitrate * encode.Kbps,
 		},
 		Reconnect: rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
 		Logger:    logger,

@@ -134,7 +134,7 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 			Width: width, Height: height,
 			FrameRate: encode.Rational{Num: fps, Den: 1},
 			Preset:    presetName,
-			Bitrate:   videoKbps,
+			Bitrate:   videoKbps * encode.Kbps,
 		},
 		AudioBitrate: audioKbps * 1000,
 	})
