@@ -1,7 +1,9 @@
 // Package capture defines the producers that feed a golivecast stream:
 // video sources that yield images and audio sources that yield PCM, with
 // Func adapters, push adapters for programs that own their loop, and ready
-// sources (tone, silence, images from a function).
+// sources (tone, silence, images from a function). It is pure Go; the
+// microphone, which links miniaudio's C code, is package
+// capture/microphone.
 //
 // A source ends by returning io.EOF. Any other error ends the stream with
 // that error.
@@ -12,6 +14,8 @@ import (
 	"fmt"
 	"image"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 // Frame is one picture handed to the publisher.
@@ -36,11 +40,14 @@ type VideoSource interface {
 	ReadFrame(ctx context.Context) (Frame, error)
 }
 
-// VideoSourceFunc adapts a function to a VideoSource.
-type VideoSourceFunc func(ctx context.Context) (Frame, error)
+// VideoSourceFunc returns a VideoSource whose ReadFrame calls read.
+func VideoSourceFunc(read func(ctx context.Context) (Frame, error)) VideoSource {
+	return videoFunc(read)
+}
 
-// ReadFrame calls f(ctx).
-func (f VideoSourceFunc) ReadFrame(ctx context.Context) (Frame, error) { return f(ctx) }
+type videoFunc func(ctx context.Context) (Frame, error)
+
+func (f videoFunc) ReadFrame(ctx context.Context) (Frame, error) { return f(ctx) }
 
 // AudioFormat describes PCM: signed 16-bit little-endian samples,
 // interleaved by channel.
@@ -59,17 +66,17 @@ func (f AudioFormat) Duration(n int) time.Duration {
 	if f.SampleRate <= 0 || f.Channels <= 0 {
 		return 0
 	}
-	return framesToDuration(int64(n/f.BytesPerFrame()), f.SampleRate)
+	return mediatime.Duration(int64(n/f.BytesPerFrame()), 1, int64(f.SampleRate))
 }
 
 // Validate reports whether the format is one golivecast can carry. The
-// error wraps ErrFormat.
+// error wraps ErrConfig.
 func (f AudioFormat) Validate() error {
 	if f.SampleRate < 8000 || f.SampleRate > 96000 {
-		return fmt.Errorf("%w: sample rate %d Hz out of range [8000, 96000]", ErrFormat, f.SampleRate)
+		return fmt.Errorf("%w: sample rate %d Hz out of range [8000, 96000]", ErrConfig, f.SampleRate)
 	}
 	if f.Channels != 1 && f.Channels != 2 {
-		return fmt.Errorf("%w: %d channels: only 1 (mono) or 2 (stereo) are supported", ErrFormat, f.Channels)
+		return fmt.Errorf("%w: %d channels: only 1 (mono) or 2 (stereo) are supported", ErrConfig, f.Channels)
 	}
 	return nil
 }
@@ -101,7 +108,8 @@ type AudioSource interface {
 	ReadAudio(ctx context.Context) (AudioChunk, error)
 }
 
-// AudioSourceFunc adapts a function and a format to an AudioSource.
+// AudioSourceFunc returns an AudioSource of format whose ReadAudio calls
+// read.
 func AudioSourceFunc(format AudioFormat, read func(ctx context.Context) (AudioChunk, error)) AudioSource {
 	return &audioFunc{format: format, read: read}
 }
@@ -111,22 +119,5 @@ type audioFunc struct {
 	read   func(ctx context.Context) (AudioChunk, error)
 }
 
-// Format returns the format given to AudioSourceFunc.
-func (a *audioFunc) Format() AudioFormat { return a.format }
-
-// ReadAudio calls the function given to AudioSourceFunc.
+func (a *audioFunc) Format() AudioFormat                               { return a.format }
 func (a *audioFunc) ReadAudio(ctx context.Context) (AudioChunk, error) { return a.read(ctx) }
-
-// framesToDuration converts a sample-frame count to media time without the
-// overflow that frames*time.Second hits after about 53 hours at 48 kHz.
-func framesToDuration(frames int64, rate int) time.Duration {
-	r := int64(rate)
-	return time.Duration(frames/r)*time.Second + time.Duration(frames%r*int64(time.Second)/r)
-}
-
-// durationToFrames is the inverse of framesToDuration, rounding down, so a
-// length in time never yields a sample past its end.
-func durationToFrames(d time.Duration, rate int) int64 {
-	r := int64(rate)
-	return int64(d/time.Second)*r + int64(d%time.Second)*r/int64(time.Second)
-}

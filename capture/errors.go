@@ -15,9 +15,9 @@ var (
 	// caller's bug instead of at the encoder.
 	ErrNilImage = errors.New("capture: nil image")
 
-	// ErrFormat marks an AudioFormat, or a parameter of a generated source,
-	// that golivecast cannot carry.
-	ErrFormat = errors.New("capture: invalid audio format")
+	// ErrConfig marks an invalid setting: an AudioFormat golivecast
+	// cannot carry, or a parameter of a source out of range.
+	ErrConfig = errors.New("capture: invalid configuration")
 
 	// ErrPartialFrame is returned when PCM does not hold a whole number of
 	// sample frames. Accepting it would shift every later sample to the
@@ -28,15 +28,4 @@ var (
 	// than the configured limit. The write is refused as a whole, so no
 	// sample is lost without the caller knowing.
 	ErrAudioOverflow = errors.New("capture: audio queue full")
-
-	// ErrNoBackend is returned when no audio backend could be initialized.
-	ErrNoBackend = errors.New("capture: no audio backend available")
-
-	// ErrNoDevice is returned when the requested capture device does not
-	// exist or cannot be opened.
-	ErrNoDevice = errors.New("capture: no such audio device")
-
-	// ErrDeviceStopped is returned by a Microphone whose device stopped on
-	// its own (unplugged, server gone), after the captured audio was read.
-	ErrDeviceStopped = errors.New("capture: audio device stopped")
 )

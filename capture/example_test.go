@@ -74,8 +74,8 @@ func ExampleTone() {
 	}
 	// Output:
 	// 1024 frames at 0s
-	// 1024 frames at 23.219954ms
-	// 157 frames at 46.439909ms
+	// 1024 frames at 23.219955ms
+	// 157 frames at 46.43991ms
 }
 
 // A source drawn on demand: one call per output frame.
@@ -121,23 +121,4 @@ func ExampleLatest() {
 	}
 	fmt.Println(f.Image.Bounds())
 	// Output: (0,0)-(64,64)
-}
-
-func ExampleOpenMicrophone() {
-	devices, err := capture.ListDevices()
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, d := range devices {
-		fmt.Println(d.Backend, d.ID, d.Name, d.IsDefault)
-	}
-
-	mic, err := capture.OpenMicrophone(capture.MicrophoneOptions{
-		Device: "", // the default input; or an ID or name from ListDevices
-	})
-	if err != nil {
-		log.Fatal(err) // names the device and backend, and lists the devices
-	}
-	defer mic.Close()
-	fmt.Println("capturing", mic.Format(), "from", mic.Device())
 }

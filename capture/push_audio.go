@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 // DefaultMaxQueuedAudio is the queue limit of an AudioPush created with a
@@ -58,14 +60,14 @@ type AudioPush struct {
 
 // NewAudioPush returns an open AudioPush for PCM in format. maxQueued
 // limits how much audio may wait to be read; zero means
-// DefaultMaxQueuedAudio. The error wraps ErrFormat for an unusable
+// DefaultMaxQueuedAudio. The error wraps ErrConfig for an unusable
 // format or a negative limit.
 func NewAudioPush(format AudioFormat, maxQueued time.Duration) (*AudioPush, error) {
 	if err := format.Validate(); err != nil {
 		return nil, err
 	}
 	if maxQueued < 0 {
-		return nil, fmt.Errorf("%w: audio push: negative queue limit %v", ErrFormat, maxQueued)
+		return nil, fmt.Errorf("%w: audio push: negative queue limit %v", ErrConfig, maxQueued)
 	}
 	if maxQueued == 0 {
 		maxQueued = DefaultMaxQueuedAudio
@@ -73,7 +75,7 @@ func NewAudioPush(format AudioFormat, maxQueued time.Duration) (*AudioPush, erro
 	return &AudioPush{
 		format:    format,
 		maxQueued: maxQueued,
-		maxFrames: durationToFrames(maxQueued, format.SampleRate),
+		maxFrames: mediatime.Ticks(maxQueued, 1, int64(format.SampleRate)),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}, nil
@@ -129,10 +131,10 @@ func (p *AudioPush) enqueue(frames int, fill func(dst []byte)) error {
 	}
 	if p.queued+int64(frames) > p.maxFrames {
 		p.stats.Overflows++
-		queued := framesToDuration(p.queued, p.format.SampleRate)
+		queued := mediatime.Duration(p.queued, 1, int64(p.format.SampleRate))
 		p.mu.Unlock()
 		return fmt.Errorf("%w: writing %v onto %v already queued would exceed the %v limit",
-			ErrAudioOverflow, framesToDuration(int64(frames), p.format.SampleRate), queued, p.maxQueued)
+			ErrAudioOverflow, mediatime.Duration(int64(frames), 1, int64(p.format.SampleRate)), queued, p.maxQueued)
 	}
 	// The copy runs under the lock: a few kilobytes cost microseconds, and
 	// it keeps the queue and its length in step for the reader.
@@ -189,7 +191,7 @@ func (p *AudioPush) ReadAudio(ctx context.Context) (AudioChunk, error) {
 			p.queue[0] = nil
 			p.queue = p.queue[1:]
 			frames := int64(len(buf) / p.format.BytesPerFrame())
-			pts := framesToDuration(p.stats.Read, p.format.SampleRate)
+			pts := mediatime.Duration(p.stats.Read, 1, int64(p.format.SampleRate))
 			p.queued -= frames
 			p.stats.Read += frames
 			if p.held != nil && len(p.free) < maxFreeAudioBuffers {
@@ -231,6 +233,6 @@ func (p *AudioPush) Stats() AudioPushStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.Queued = framesToDuration(p.queued, p.format.SampleRate)
+	s.Queued = mediatime.Duration(p.queued, 1, int64(p.format.SampleRate))
 	return s
 }

@@ -9,6 +9,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/testkit"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 var stereo48k = AudioFormat{SampleRate: 48000, Channels: 2}
@@ -42,8 +46,8 @@ func TestNewAudioPushInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := NewAudioPush(tt.format, tt.maxQueued)
-			if !errors.Is(err, ErrFormat) || p != nil {
-				t.Fatalf("NewAudioPush = %v, %v; want nil, ErrFormat", p, err)
+			if !errors.Is(err, ErrConfig) || p != nil {
+				t.Fatalf("NewAudioPush = %v, %v; want nil, ErrConfig", p, err)
 			}
 			if !strings.HasPrefix(err.Error(), "capture: ") {
 				t.Errorf("error %q lacks the package prefix", err)
@@ -150,7 +154,7 @@ func TestAudioPushOrderAndPTS(t *testing.T) {
 		if !bytes.Equal(c.Data, pcmFrames(stereo48k, n, byte(i))) {
 			t.Errorf("chunk %d: got %d bytes of %v, want write %d", i, len(c.Data), c.Data[:1], i)
 		}
-		if want := framesToDuration(int64(frames), 48000); c.PTS != want {
+		if want := mediatime.Duration(int64(frames), 1, int64(48000)); c.PTS != want {
 			t.Errorf("chunk %d: PTS %v, want %v", i, c.PTS, want)
 		}
 		frames += n
@@ -305,7 +309,7 @@ func TestAudioPushConcurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := channel(c.Data, 1, 0)
+		x := testkit.Channel(c.Data, 1, 0)
 		for _, v := range x {
 			w, i := int(v)>>12, int(v)&0xfff
 			if i != next[w]/2 {

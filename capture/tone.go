@@ -7,6 +7,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 // DefaultChunkFrames is the number of sample frames per chunk of a
@@ -44,7 +46,7 @@ type ToneSource struct {
 // Tone returns an endless sine of freqHz at amplitude (0 to 1 of full
 // scale) in format. Invalid parameters (format, a frequency outside
 // (0, SampleRate/2), an amplitude outside [0, 1]) make ReadAudio return an
-// error wrapping ErrFormat, so Tone can be used inline.
+// error wrapping ErrConfig, so Tone can be used inline.
 func Tone(format AudioFormat, freqHz, amplitude float64) *ToneSource {
 	return &ToneSource{format: format, freq: freqHz, amplitude: amplitude}
 }
@@ -64,15 +66,15 @@ func (t *ToneSource) validate() error {
 		return err
 	}
 	if t.amplitude < 0 || t.amplitude > 1 || math.IsNaN(t.amplitude) {
-		return fmt.Errorf("%w: tone amplitude %g outside [0, 1]", ErrFormat, t.amplitude)
+		return fmt.Errorf("%w: tone amplitude %g outside [0, 1]", ErrConfig, t.amplitude)
 	}
 	nyquist := float64(t.format.SampleRate) / 2
 	if t.amplitude > 0 && !(t.freq > 0 && t.freq < nyquist) {
 		return fmt.Errorf("%w: tone frequency %g Hz outside (0, %g) at %d Hz sampling",
-			ErrFormat, t.freq, nyquist, t.format.SampleRate)
+			ErrConfig, t.freq, nyquist, t.format.SampleRate)
 	}
 	if t.ChunkFrames < 0 {
-		return fmt.Errorf("%w: tone chunk of %d frames", ErrFormat, t.ChunkFrames)
+		return fmt.Errorf("%w: tone chunk of %d frames", ErrConfig, t.ChunkFrames)
 	}
 	return nil
 }
@@ -95,7 +97,7 @@ func (t *ToneSource) ReadAudio(ctx context.Context) (AudioChunk, error) {
 		frames = DefaultChunkFrames
 	}
 	if t.Duration > 0 {
-		left := durationToFrames(t.Duration, t.format.SampleRate) - t.next
+		left := mediatime.Ticks(t.Duration, 1, int64(t.format.SampleRate)) - t.next
 		if left <= 0 {
 			return AudioChunk{}, io.EOF
 		}
@@ -126,7 +128,7 @@ func (t *ToneSource) ReadAudio(ctx context.Context) (AudioChunk, error) {
 			}
 		}
 	}
-	pts := framesToDuration(t.next, t.format.SampleRate)
+	pts := mediatime.Duration(t.next, 1, int64(t.format.SampleRate))
 	t.next += frames
 	return AudioChunk{Data: buf, PTS: pts}, nil
 }

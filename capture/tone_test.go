@@ -8,6 +8,10 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/testkit"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
 )
 
 // readAll reads src until io.EOF or until it has at least frames sample
@@ -44,20 +48,20 @@ func TestToneFrequency(t *testing.T) {
 		src := Tone(tt.format, tt.freq, tt.amp)
 		pcm, _, _ := readAll(t, src, tt.format.SampleRate) // one second
 		for c := range tt.format.Channels {
-			x := channel(pcm, tt.format.Channels, c)
-			if f := dominantFrequency(x, tt.format.SampleRate, tt.freq-50, tt.freq+50, 0.25); math.Abs(f-tt.freq) > 0.5 {
+			x := testkit.Channel(pcm, tt.format.Channels, c)
+			if f := testkit.DominantFrequency(x, tt.format.SampleRate, tt.freq-50, tt.freq+50, 0.25); math.Abs(f-tt.freq) > 0.5 {
 				t.Errorf("%+v %v Hz channel %d: Goertzel peak at %v Hz", tt.format, tt.freq, c, f)
 			}
-			if f := zeroCrossingFrequency(x, tt.format.SampleRate); math.Abs(f-tt.freq) > 0.1 {
+			if f := testkit.ZeroCrossingFrequency(x, tt.format.SampleRate); math.Abs(f-tt.freq) > 0.1 {
 				t.Errorf("%+v %v Hz channel %d: zero crossings give %v Hz", tt.format, tt.freq, c, f)
 			}
 			want := tt.amp * math.MaxInt16 / math.Sqrt2
-			if r := rms(x); math.Abs(r-want) > want/100+1 {
+			if r := testkit.RMS(x); math.Abs(r-want) > want/100+1 {
 				t.Errorf("%+v %v Hz channel %d: RMS %v, want %v", tt.format, tt.freq, c, r, want)
 			}
 		}
 		if tt.format.Channels == 2 && !bytes.Equal(
-			i16bytes(channel(pcm, 2, 0)), i16bytes(channel(pcm, 2, 1))) {
+			i16bytes(testkit.Channel(pcm, 2, 0)), i16bytes(testkit.Channel(pcm, 2, 1))) {
 			t.Errorf("%+v: channels differ", tt.format)
 		}
 	}
@@ -92,7 +96,7 @@ func TestTonePhaseContinuity(t *testing.T) {
 			t.Errorf("chunk %d: first chunk has %d frames", chunk, sizes[0])
 		}
 	}
-	x := channel(want, 1, 0)
+	x := testkit.Channel(want, 1, 0)
 	maxStep := 2*math.Pi*freq/48000*amp*math.MaxInt16 + 1
 	for i := 1; i < len(x); i++ {
 		if d := math.Abs(x[i] - x[i-1]); d > maxStep {
@@ -128,7 +132,7 @@ func TestToneDuration(t *testing.T) {
 			}
 			var frames int
 			for i, p := range pts {
-				if want := framesToDuration(int64(frames), tt.src.Format().SampleRate); p != want {
+				if want := mediatime.Duration(int64(frames), 1, int64(tt.src.Format().SampleRate)); p != want {
 					t.Errorf("chunk %d PTS %v, want %v", i, p, want)
 				}
 				frames += sizes[i]
@@ -173,8 +177,8 @@ func TestToneInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.src.ReadAudio(context.Background())
-			if !errors.Is(err, ErrFormat) {
-				t.Fatalf("ReadAudio = %v, want ErrFormat", err)
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("ReadAudio = %v, want ErrConfig", err)
 			}
 		})
 	}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/probe"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // throttle is a TCP proxy on loopback that forwards client bytes to the
@@ -108,7 +108,7 @@ func (th *throttle) close() {
 // audio, and what arrives must still be a stream whose audio is
 // continuous and whose video restarts at keyframes.
 func TestCongestion(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	rec := filepath.Join(t.TempDir(), "congested.flv")
 	srv, err := rtmpserver.Start(rtmpserver.Config{Record: func(app, key string) (io.WriteCloser, error) { return os.Create(rec) }})
 	if err != nil {
@@ -218,7 +218,7 @@ func TestCongestion(t *testing.T) {
 		}
 	}
 	// What arrived decodes cleanly: drops only ever cut a GOP's tail.
-	if errs := probe.DecodeErrors(t, rec); errs != "" {
+	if errs := testkit.DecodeErrors(t, rec); errs != "" {
 		t.Errorf("the congested stream does not decode cleanly: %s", errs)
 	}
 	// Audio is never dropped: every AAC frame arrives, 1024 samples apart.

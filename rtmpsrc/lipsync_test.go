@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/nginxtest"
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // Lip sync, end to end: the picture flashes white for the first 100 ms of
@@ -40,7 +40,7 @@ const (
 // TestLipSyncFile publishes the flash+beep pattern to an FLV file (no
 // URL: as fast as the encoders go) and measures the sync of the file.
 func TestLipSyncFile(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	path := filepath.Join(t.TempDir(), "lipsync.flv")
 	f, err := os.Create(path)
 	if err != nil {
@@ -72,8 +72,8 @@ func TestLipSyncFile(t *testing.T) {
 // TestLipSyncNginx publishes the same pattern live to nginx-rtmp and
 // measures the sync of nginx's recording.
 func TestLipSyncNginx(t *testing.T) {
-	probe.Require(t)
-	ng := nginxtest.Start(t, nginxtest.Options{})
+	testkit.RequireFFmpeg(t)
+	ng := testkit.StartNginx(t, nginx.Options{})
 	p, err := New(Config{
 		URL:          ng.URL("live", "lipsync"),
 		Video:        clkFlashVideo(lipW, lipH, lipFPS, lipFPS*lipSeconds),
@@ -106,10 +106,10 @@ func TestLipSyncNginx(t *testing.T) {
 //
 // Both are placed on the stream's own timeline (the timestamps in the
 // file, as ffprobe reports them):
-//   - probe.VideoLuma reports pts_time after ffmpeg's start-time
+//   - testkit.VideoLuma reports pts_time after ffmpeg's start-time
 //     shift (ffmpeg subtracts the file's start time unless -copyts); the
 //     shift is undone with the first video packet's PTS from ffprobe.
-//   - probe.AudioPCM is the decoder's output written back to back, with no
+//   - testkit.AudioPCM is the decoder's output written back to back, with no
 //     timestamps: ffmpeg neither pads the start to PTS 0 nor trims the
 //     priming (FLV carries no skip information). Its sample 0 is therefore
 //     the first sample of the first audio packet, at that packet's PTS;
@@ -117,15 +117,15 @@ func TestLipSyncNginx(t *testing.T) {
 func clkCheckLipSync(t *testing.T, path string, seconds int) {
 	t.Helper()
 	const rate = 44100
-	if errs := probe.DecodeErrors(t, path); errs != "" {
+	if errs := testkit.DecodeErrors(t, path); errs != "" {
 		t.Errorf("decode errors: %s", errs)
 	}
-	vp, ap := probe.Packets(t, path, "v"), probe.Packets(t, path, "a")
+	vp, ap := testkit.Packets(t, path, "v"), testkit.Packets(t, path, "a")
 	if len(vp) == 0 || len(ap) == 0 {
 		t.Fatalf("%d video and %d audio packets", len(vp), len(ap))
 	}
-	luma := probe.VideoLuma(t, path, 32, 24)
-	pcm := probe.AudioPCM(t, path, rate)
+	luma := testkit.VideoLuma(t, path, 32, 24)
+	pcm := testkit.AudioPCM(t, path, rate)
 	t.Logf("first video packet %v, first audio packet %v, first decoded frame %v; %d frames, %d samples, %d audio packets",
 		vp[0].PTS, ap[0].PTS, luma[0].PTS, len(luma), len(pcm), len(ap))
 	if len(pcm) != 1024*len(ap) {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/nginxtest"
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/nginx"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // Streams longer than 2^24 ms (4 h 39 min) need RTMP's extended
@@ -108,7 +108,7 @@ func TestExtendedTimestampsGoRTMP(t *testing.T) {
 // TestExtendedTimestampsNginx publishes across the boundary to
 // nginx-rtmp, which reads extended timestamps as the specification says
 // and resets the connection when the repeats after type-3 headers are
-// missing (internal/nginxtest TestExtendedTimestamps).
+// missing (internal/nginx TestExtendedTimestamps).
 //
 // nginx's recording does not keep the absolute timestamps: its record
 // module writes each tag at (timestamp - epoch), the epoch being the
@@ -117,8 +117,8 @@ func TestExtendedTimestampsGoRTMP(t *testing.T) {
 // runs on without a jump or a step back where the stream crossed 2^24 ms
 // (2 s in): a misread extended timestamp would show there.
 func TestExtendedTimestampsNginx(t *testing.T) {
-	probe.Require(t)
-	ng := nginxtest.Start(t, nginxtest.Options{})
+	testkit.RequireFFmpeg(t)
+	ng := testkit.StartNginx(t, nginx.Options{})
 	p, err := New(longConfig(ng.URL("live", "long")))
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestExtendedTimestampsNginx(t *testing.T) {
 // TimestampExtended (FLV 10.1 E.4.1): ffprobe must read absolute times
 // from just below to above 2^24 ms.
 func TestExtendedTimestampsFile(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	path := filepath.Join(t.TempDir(), "long.flv")
 	f, err := os.Create(path)
 	if err != nil {
@@ -171,10 +171,10 @@ func TestExtendedTimestampsFile(t *testing.T) {
 // start at (0 when the recorder rebases).
 func checkLongRecording(t *testing.T, path string, start time.Duration) {
 	t.Helper()
-	if errs := probe.DecodeErrors(t, path); errs != "" {
+	if errs := testkit.DecodeErrors(t, path); errs != "" {
 		t.Errorf("decode errors: %s", errs)
 	}
-	vp, ap := probe.Packets(t, path, "v"), probe.Packets(t, path, "a")
+	vp, ap := testkit.Packets(t, path, "v"), testkit.Packets(t, path, "a")
 	if len(vp) == 0 || len(ap) == 0 {
 		t.Fatalf("%d video and %d audio packets", len(vp), len(ap))
 	}

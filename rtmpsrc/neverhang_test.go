@@ -17,8 +17,9 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/nginxtest"
+	"github.com/golivecast/golivecast/internal/nginx"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // leakKey is distinctive enough that finding it anywhere is a leak. Its
@@ -168,7 +169,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 
 	t.Run("nginx dies mid-stream", func(t *testing.T) {
 		// Reconnecting logs every attempt: none may show the key.
-		ng := nginxtest.Start(t, nginxtest.Options{})
+		ng := testkit.StartNginx(t, nginx.Options{})
 		err, logs := dropMidStream(t, ng.URL("live", leakKey), ng.Stop, func(cfg *Config) {
 			cfg.Reconnect = ReconnectPolicy{InitialDelay: 100 * time.Millisecond, MaxAttempts: 2}
 		})

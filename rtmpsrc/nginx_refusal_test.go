@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/nginxtest"
+	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // refusalLimit is how long a refused publish may take to end Run with
@@ -35,14 +36,14 @@ func assertNoKey(t *testing.T, key string, err error, logs string) {
 }
 
 // TestNginxRefusals publishes to a real nginx-rtmp in each of the ways it
-// refuses (see internal/nginxtest TestRefusals for its exact behaviour)
+// refuses (see internal/nginx TestRefusals for its exact behaviour)
 // and checks that Run ends quickly with an error that names the step and
 // never the key.
 func TestNginxRefusals(t *testing.T) {
 	const key = "nginxRefusalKey7"
 
 	t.Run("unknown application", func(t *testing.T) {
-		ng := nginxtest.Start(t, nginxtest.Options{})
+		ng := testkit.StartNginx(t, nginx.Options{})
 		start := time.Now()
 		err, logs := runBounded(t, ng.URL("nosuchapp", key), refusalLimit, defaultTimeouts)
 		t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
@@ -57,7 +58,7 @@ func TestNginxRefusals(t *testing.T) {
 	})
 
 	t.Run("publish denied", func(t *testing.T) {
-		ng := nginxtest.Start(t, nginxtest.Options{DenyPublish: true})
+		ng := testkit.StartNginx(t, nginx.Options{DenyPublish: true})
 		start := time.Now()
 		err, logs := runBounded(t, ng.URL("live", key), refusalLimit, defaultTimeouts)
 		t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
@@ -74,7 +75,7 @@ func TestNginxRefusals(t *testing.T) {
 	})
 
 	t.Run("key already published", func(t *testing.T) {
-		ng := nginxtest.Start(t, nginxtest.Options{})
+		ng := testkit.StartNginx(t, nginx.Options{})
 		var logs bytes.Buffer
 		var mu sync.Mutex
 		logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/nginxtest"
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // TestPublishToNginx publishes three seconds to a real nginx-rtmp and
 // decodes its recording with ffprobe/ffmpeg.
 func TestPublishToNginx(t *testing.T) {
-	probe.Require(t)
-	ng := nginxtest.Start(t, nginxtest.Options{})
+	testkit.RequireFFmpeg(t)
+	ng := testkit.StartNginx(t, nginx.Options{})
 	const fps, seconds = 30, 3
 	video, audio := testSources(320, 240, fps*seconds, fps, 44100, 2)
 	p, err := New(Config{
@@ -50,7 +50,7 @@ func TestPublishToNginx(t *testing.T) {
 func checkRecording(t *testing.T, path string, frames, w, h int) {
 	t.Helper()
 	var hasV, hasA bool
-	for _, s := range probe.Streams(t, path) {
+	for _, s := range testkit.Streams(t, path) {
 		switch s.CodecType {
 		case "video":
 			hasV = true
@@ -70,10 +70,10 @@ func checkRecording(t *testing.T, path string, frames, w, h int) {
 	if !hasV || !hasA {
 		t.Fatalf("video %v audio %v in %s", hasV, hasA, path)
 	}
-	if errs := probe.DecodeErrors(t, path); errs != "" {
+	if errs := testkit.DecodeErrors(t, path); errs != "" {
 		t.Errorf("decode errors: %s", errs)
 	}
-	vp, ap := probe.Packets(t, path, "v"), probe.Packets(t, path, "a")
+	vp, ap := testkit.Packets(t, path, "v"), testkit.Packets(t, path, "a")
 	if !vp[0].Keyframe {
 		t.Error("recording does not start with a keyframe")
 	}

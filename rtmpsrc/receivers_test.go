@@ -16,8 +16,8 @@ import (
 
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/gortmptest"
-	"github.com/golivecast/golivecast/internal/nginxtest"
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // The receivers users point a stream at, beyond nginx-rtmp's recorder:
@@ -65,7 +65,7 @@ func freePort(t *testing.T) int {
 // a stream locally. ffmpeg 5.1 answers FCPublish with a bare onFCPublish
 // command, which a publisher must ignore.
 func TestFFmpegListenReceiver(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	const seconds = 4
 	port := freePort(t)
 	out := filepath.Join(t.TempDir(), "listen.flv")
@@ -120,9 +120,9 @@ func TestFFmpegListenReceiver(t *testing.T) {
 // fragments): every fragment starts with a keyframe, and the playlist
 // decodes without errors and in sync.
 func TestNginxHLS(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	const seconds = 7
-	ng := nginxtest.Start(t, nginxtest.Options{HLS: true})
+	ng := testkit.StartNginx(t, nginx.Options{HLS: true})
 	if _, err := runPublisher(t, flashConfig(ng.URL("live", "hlskey"), seconds), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +133,11 @@ func TestNginxHLS(t *testing.T) {
 		t.Fatalf("%d fragments for %d s of 2 s fragments: %v", len(segs), seconds, segs)
 	}
 	for _, seg := range segs {
-		vp := probe.Packets(t, seg, "v")
+		vp := testkit.Packets(t, seg, "v")
 		if len(vp) == 0 || !vp[0].Keyframe {
 			t.Errorf("%s does not start with a keyframe (%d video packets)", filepath.Base(seg), len(vp))
 		}
-		if errs := probe.DecodeErrors(t, seg); errs != "" {
+		if errs := testkit.DecodeErrors(t, seg); errs != "" {
 			t.Errorf("%s: decode errors: %s", filepath.Base(seg), errs)
 		}
 	}
@@ -176,9 +176,9 @@ func hlsSegments(t *testing.T, playlist string) []string {
 // while it is under way (ffmpeg -i rtmp://… -c copy) gets a recording that
 // decodes without errors and in sync.
 func TestNginxViewerMidStream(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	const seconds, joinAfter, watch = 9, 2500 * time.Millisecond, 4
-	ng := nginxtest.Start(t, nginxtest.Options{})
+	ng := testkit.StartNginx(t, nginx.Options{})
 	url := ng.URL("live", "viewkey")
 	pubErr := make(chan error, 1)
 	go func() {
@@ -198,7 +198,7 @@ func TestNginxViewerMidStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The viewer's picture starts at the next keyframe (2 s apart).
-	vp := probe.Packets(t, out, "v")
+	vp := testkit.Packets(t, out, "v")
 	if len(vp) < lipFPS*(watch-2) || !vp[0].Keyframe {
 		t.Errorf("the viewer got %d frames in %d s, the first a keyframe: %v", len(vp), watch, len(vp) > 0 && vp[0].Keyframe)
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/nginxtest"
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/nginx"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // TestReconnectNginx stops nginx mid-stream and starts it again on the
@@ -17,8 +17,8 @@ import (
 // starts with a keyframe, carries audio and video, and its timestamps
 // continue the stream's media time without going backwards.
 func TestReconnectNginx(t *testing.T) {
-	probe.Require(t)
-	ng := nginxtest.Start(t, nginxtest.Options{})
+	testkit.RequireFFmpeg(t)
+	ng := testkit.StartNginx(t, nginx.Options{})
 	const fps, seconds = 30, 6
 	video, audio := testSources(160, 120, fps*seconds, fps, 44100, 2)
 	p, err := New(Config{
@@ -61,7 +61,7 @@ func TestReconnectNginx(t *testing.T) {
 		t.Fatalf("recordings %v, want the one before the restart and the one after", recs)
 	}
 	after := recs[1]
-	vp, ap := probe.Packets(t, after, "v"), probe.Packets(t, after, "a")
+	vp, ap := testkit.Packets(t, after, "v"), testkit.Packets(t, after, "a")
 	if len(vp) < fps || len(ap) < 40 {
 		t.Fatalf("second recording has %d video and %d audio packets", len(vp), len(ap))
 	}
@@ -81,7 +81,7 @@ func TestReconnectNginx(t *testing.T) {
 	// nginx's recorder rebases each file to start at zero, so media-time
 	// continuity is checked against the in-process server
 	// (TestReconnectContinuesMediaTime).
-	if errs := probe.DecodeErrors(t, after); errs != "" {
+	if errs := testkit.DecodeErrors(t, after); errs != "" {
 		t.Errorf("decode errors after the reconnect: %s", errs)
 	}
 }

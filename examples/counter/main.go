@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
+	"github.com/golivecast/golivecast/capture/microphone"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/rtmpserver"
 	"github.com/golivecast/golivecast/internal/scene"
@@ -169,7 +170,7 @@ func run(args []string, stderr io.Writer) error {
 	format := capture.AudioFormat{SampleRate: 44100, Channels: 2}
 	switch {
 	case o.audio == "mic":
-		mic, err := capture.OpenMicrophone(capture.MicrophoneOptions{Format: format, Logger: logger})
+		mic, err := microphone.Open(microphone.Options{Format: format, Logger: logger})
 		if err != nil {
 			return err
 		}

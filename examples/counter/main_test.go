@@ -15,8 +15,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/golivecast/golivecast/internal/nginxtest"
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // These tests run the demo as a user does: a built binary, its command
@@ -113,8 +113,8 @@ func requireOK(t *testing.T, r result) {
 // and decodes without an error.
 func checkRecording(t *testing.T, path string, w, h, frames int) {
 	t.Helper()
-	var video, audio *probe.Stream
-	streams := probe.Streams(t, path)
+	var video, audio *testkit.Stream
+	streams := testkit.Streams(t, path)
 	for i := range streams {
 		switch streams[i].CodecType {
 		case "video":
@@ -141,14 +141,14 @@ func checkRecording(t *testing.T, path string, w, h, frames int) {
 	if audio.NbReadFrames == 0 {
 		t.Errorf("no audio frame decoded")
 	}
-	if errs := probe.DecodeErrors(t, path); errs != "" {
+	if errs := testkit.DecodeErrors(t, path); errs != "" {
 		t.Errorf("%s does not decode cleanly:\n%s", path, errs)
 	}
 }
 
 // With no -url the demo records through its in-process server.
 func TestDefaultMode(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	out := filepath.Join(t.TempDir(), "c.flv")
 	r := runCounter(t, 30*time.Second, "-duration", "2s", "-size", "320x240", "-out", out)
 	requireOK(t, r)
@@ -159,9 +159,9 @@ func TestDefaultMode(t *testing.T) {
 }
 
 func TestPublishToNginx(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	const key = "counterNginxKey3"
-	ng := nginxtest.Start(t, nginxtest.Options{})
+	ng := testkit.StartNginx(t, nginx.Options{})
 	r := runCounter(t, 30*time.Second, "-url", ng.URL("live", key), "-duration", "2s", "-size", "320x240")
 	requireOK(t, r)
 	if strings.Contains(r.stdout+r.stderr, key) {
@@ -179,7 +179,7 @@ func TestPublishToNginx(t *testing.T) {
 // in-process recording is whole. main waits up to 2 s for the server to
 // close the recording; a missing unpublish would show as a late exit.
 func TestSignals(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "s.flv")
@@ -254,7 +254,7 @@ func TestFailures(t *testing.T) {
 			return []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", closedPort(t), key)}
 		}, "connection refused"},
 		{"publish refused", func(t *testing.T) []string {
-			ng := nginxtest.Start(t, nginxtest.Options{DenyPublish: true})
+			ng := testkit.StartNginx(t, nginx.Options{DenyPublish: true})
 			return []string{"-url", ng.URL("live", key)}
 		}, "refused"},
 		{"odd size", func(*testing.T) []string { return []string{"-size", "641x360"} }, "641x360"},
@@ -294,12 +294,12 @@ func TestFailures(t *testing.T) {
 
 // The lip-sync pattern: white pictures and a beep at each whole second.
 func TestFlash(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	out := filepath.Join(t.TempDir(), "flash.flv")
 	r := runCounter(t, 30*time.Second, "-flash", "-duration", "3s", "-audio", "tone", "-size", "320x240", "-out", out)
 	requireOK(t, r)
 	checkRecording(t, out, 320, 240, 90)
-	frames := probe.VideoLuma(t, out, 32, 24)
+	frames := testkit.VideoLuma(t, out, 32, 24)
 	if len(frames) < 31 {
 		t.Fatalf("%d frames decoded", len(frames))
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/testkit"
 	"go.uber.org/goleak"
 )
 
@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestFFmpegPublish checks the receiver against ffmpeg as the publisher.
 func TestFFmpegPublish(t *testing.T) {
-	probe.Require(t)
+	testkit.RequireFFmpeg(t)
 	rcv, err := Start(Options{Deadline: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/probe"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // TestFFmpegPublisher checks the server against an independent publisher:
@@ -27,7 +27,7 @@ func TestFFmpegPublisher(t *testing.T) {
 		{"extended timestamps", "16777"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			probe.Require(t)
+			testkit.RequireFFmpeg(t)
 			path := filepath.Join(t.TempDir(), "rec.flv")
 			s, err := Start(Config{Record: func(app, key string) (io.WriteCloser, error) { return os.Create(path) }})
 			if err != nil {
@@ -64,10 +64,10 @@ func TestFFmpegPublisher(t *testing.T) {
 					t.Errorf("unexpected event %v", e)
 				}
 			}
-			if errs := probe.DecodeErrors(t, path); errs != "" {
+			if errs := testkit.DecodeErrors(t, path); errs != "" {
 				t.Errorf("recording decodes with errors: %s", errs)
 			}
-			for _, st := range probe.Streams(t, path) {
+			for _, st := range testkit.Streams(t, path) {
 				if st.CodecType == "video" && st.NbReadFrames != 25 {
 					t.Errorf("recording: %+v, want 25 video frames", st)
 				}

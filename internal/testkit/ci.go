@@ -1,0 +1,48 @@
+package testkit
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// CI reports whether the tests run under CI=true, where every tool the
+// tests need is installed and a missing one is an error.
+func CI() bool { return os.Getenv("CI") == "true" }
+
+// Missing fails the test under CI=true and skips it otherwise, saying
+// what is missing and how to get it.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if CI() {
+		t.Fatalf("testkit (CI=true): %s", msg)
+	}
+	t.Skipf("testkit: %s", msg)
+}
+
+// RequireTools calls Missing with hint when one of the named programs is
+// not on PATH.
+func RequireTools(t testing.TB, hint string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if _, err := exec.LookPath(name); err != nil {
+			Missing(t, "%s: %v", hint, err)
+		}
+	}
+}
+
+// Eventually polls cond every millisecond until it holds, and fails the
+// test, naming what it waited for, once timeout has passed. It is the
+// way to wait for something another goroutine or process does, instead
+// of a fixed sleep.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+	}
+}
