@@ -137,7 +137,7 @@ func TestCongestion(t *testing.T) {
 		Audio: audio,
 		// The VBV buffer caps a keyframe at about 30 kB.
 		VideoEncoder: encode.H264Options{Width: 320, Height: 240, Bitrate: 1000 * encode.Kbps, BufferSize: 250 * encode.Kbps, Preset: "ultrafast", KeyframeInterval: time.Second},
-		AudioBitrate: 64000,
+		AudioEncoder: encode.AACOptions{Bitrate: 64 * encode.Kbps},
 		MaxLatency:   500 * time.Millisecond,
 		// What waits in the kernel escapes the bound: keep it small
 		// against this slow link.

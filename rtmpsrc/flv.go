@@ -1,9 +1,6 @@
 package rtmpsrc
 
-import (
-	"encoding/binary"
-	"time"
-)
+import "time"
 
 // FLV tag bodies (Adobe Flash Video File Format Specification 10.1,
 // E.4.2.1 AUDIODATA with E.4.2.2 AACAUDIODATA, E.4.3.1 VIDEODATA with
@@ -45,55 +42,53 @@ func appendVideoTag(b []byte, key bool, packetType byte, cts int32, data []byte)
 	return append(b, data...)
 }
 
-// Metadata is what onMetaData announces.
-type Metadata struct {
-	Width, Height   int
-	FrameRate       float64
-	VideoKbps       float64
-	HasVideo        bool
-	AudioSampleRate int
-	AudioChannels   int
-	AudioKbps       float64
-	HasAudio        bool
-	Encoder         string
+// metadata is what onMetaData announces (E.5).
+type metadata struct {
+	width, height   int
+	frameRate       float64
+	videoKbps       float64
+	hasVideo        bool
+	audioSampleRate int
+	audioChannels   int
+	audioKbps       float64
+	hasAudio        bool
 }
 
-// metadataArray is the onMetaData ECMA array (E.5), with the fields
-// ingest servers read.
-func (m Metadata) metadataArray() amfArray {
-	// duration and fileSize are 0 for a live stream, as OBS sends them;
-	// some servers and players expect the keys.
+// encoderName is onMetaData's "encoder".
+const encoderName = "golivecast"
+
+// array is the onMetaData ECMA array, with the fields ingest servers read
+// in the order OBS sends them. duration and fileSize are 0 for a live
+// stream; some servers and players expect the keys.
+func (m metadata) array() amfArray {
 	a := amfArray{{"duration", 0.0}, {"fileSize", 0.0}}
-	if m.HasVideo {
+	if m.hasVideo {
 		a = append(a,
-			amfProp{"width", float64(m.Width)},
-			amfProp{"height", float64(m.Height)},
-			amfProp{"framerate", m.FrameRate},
+			amfProp{"width", float64(m.width)},
+			amfProp{"height", float64(m.height)},
+			amfProp{"framerate", m.frameRate},
 			amfProp{"videocodecid", 7.0},
-			amfProp{"videodatarate", m.VideoKbps},
+			amfProp{"videodatarate", m.videoKbps},
 		)
 	}
-	if m.HasAudio {
+	if m.hasAudio {
 		a = append(a,
 			amfProp{"audiocodecid", 10.0},
-			amfProp{"audiosamplerate", float64(m.AudioSampleRate)},
+			amfProp{"audiosamplerate", float64(m.audioSampleRate)},
 			amfProp{"audiosamplesize", 16.0},
-			amfProp{"audiochannels", float64(m.AudioChannels)},
-			amfProp{"stereo", m.AudioChannels == 2},
-			amfProp{"audiodatarate", m.AudioKbps},
+			amfProp{"audiochannels", float64(m.audioChannels)},
+			amfProp{"stereo", m.audioChannels == 2},
+			amfProp{"audiodatarate", m.audioKbps},
 		)
 	}
-	return append(a, amfProp{"encoder", m.Encoder})
+	return append(a, amfProp{"encoder", encoderName})
 }
 
-// setDataFrame is the RTMP data message body that sets the metadata.
-func (m Metadata) setDataFrame() []byte {
-	return amfAppend(nil, "@setDataFrame", "onMetaData", m.metadataArray())
-}
-
-// scriptTag is the FLV file form: onMetaData without @setDataFrame.
-func (m Metadata) scriptTag() []byte {
-	return amfAppend(nil, "onMetaData", m.metadataArray())
+// setDataFrame is the RTMP data message body that sets the metadata. A
+// file holds onMetaData without the @setDataFrame (the file sink strips
+// it).
+func (m metadata) setDataFrame() []byte {
+	return amfAppend(nil, "@setDataFrame", "onMetaData", m.array())
 }
 
 // flvHeader is the file header (E.2) with audio and/or video flags and
@@ -107,14 +102,6 @@ func flvHeader(audio, video bool) []byte {
 		flags |= 1
 	}
 	return []byte{'F', 'L', 'V', 1, flags, 0, 0, 0, 9, 0, 0, 0, 0}
-}
-
-// appendFLVTag appends one tag (E.4.1) and its PreviousTagSize. The
-// timestamp is milliseconds in 24 bits plus an extension byte.
-func appendFLVTag(b []byte, typ byte, ts uint32, body []byte) []byte {
-	b = appendFLVTagHeader(b, typ, ts, len(body))
-	b = append(b, body...)
-	return binary.BigEndian.AppendUint32(b, uint32(11+len(body)))
 }
 
 // appendFLVTagHeader appends the 11-byte header of a tag whose body is n

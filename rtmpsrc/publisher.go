@@ -1,115 +1,46 @@
 // Package rtmpsrc publishes a live H.264 + AAC stream over RTMP or RTMPS,
-// and records it as FLV, from the images and PCM of capture sources.
+// to one server or several at once, and records it as FLV, from the images
+// and PCM of capture sources.
 //
-// A Publisher owns the whole pipeline: one goroutine reads and encodes
-// each source, one muxer orders the packets by decoding time across both
-// tracks and is the only writer to the sinks. One media clock stamps both
-// tracks: audio time comes from the count of samples, video time from the
-// frame index (or the frame's own timestamp in timestamped mode), and both
-// start at zero together.
+// A Publisher owns the whole pipeline, one file per stage:
+//
+//	video.go, audio.go    one goroutine per source reads and encodes
+//	clock.go              one media clock stamps and paces both tracks
+//	mux.go                the muxer orders packets by decoding time
+//	sink.go               the fan-out hands each tag to every destination
+//	flv_file.go           …and to the FLV file
+//	destination.go        a send queue, drop policy (queue.go) and
+//	reconnect.go          reconnection per server
+//	session.go            the RTMP session (handshake.go, chunk.go,
+//	                      amf0.go), writing FLV tag bodies (flv.go)
+//
+// Audio time comes from the count of samples, video time from the frame
+// index (or the frame's own timestamp in timestamped mode), and both start
+// at zero together.
 package rtmpsrc
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/golivecast/golivecast/capture"
-	"github.com/golivecast/golivecast/encode"
 )
 
-// Config describes a stream. The zero value is not useful on its own, but
-// every field has a working default: set URL and/or Output, and a source.
-type Config struct {
-	// URL is where to publish: rtmp://host[:port]/app[/instance]/key or
-	// rtmps://…. It defaults to none (record to Output only).
-	URL string
-	// Output receives the stream as an FLV file. With no URL the stream
-	// runs as fast as the encoders; with a URL it is paced by the wall
-	// clock and Output records what is sent. It defaults to none.
-	Output io.Writer
-
-	// Video is the picture source. It defaults to none (audio only).
-	Video capture.VideoSource
-	// Audio is the PCM source. It defaults to none (video only).
-	Audio capture.AudioSource
-
-	// VideoEncoder configures H.264: size, frame rate, preset, bitrate,
-	// keyframe interval. Its zero value is 1280x720 at 30 fps; see
-	// encode.H264Options.
-	VideoEncoder encode.H264Options
-	// AudioBitrate in bit/s. It defaults to 128000 (64000 for mono).
-	AudioBitrate int
-	// Timestamped takes each frame's PTS as its media time instead of
-	// sampling the source once per frame interval. It defaults to false
-	// (constant frame rate, which ingest servers want).
-	Timestamped bool
-
-	// TLSConfig is used for rtmps://. It defaults to verifying the server
-	// against the system roots.
-	TLSConfig *tls.Config
-	// DialContext opens the TCP connection, for a program that must go
-	// through a proxy or bind to an interface. It defaults to a
-	// net.Dialer's.
-	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// DialTimeout bounds the TCP connection. It defaults to 10 s.
-	DialTimeout time.Duration
-	// SetupTimeout bounds the TLS and RTMP handshakes, connect,
-	// createStream and publish, together. It defaults to 10 s.
-	SetupTimeout time.Duration
-	// WriteTimeout bounds each write to the server. It defaults to 10 s.
-	WriteTimeout time.Duration
-	// ChunkSize is the RTMP chunk size we send with. It defaults to 4096.
-	ChunkSize int
-
-	// MaxLatency bounds the media time waiting in the send queue when the
-	// network is slower than the stream: past it, video frames are
-	// dropped (never audio, keyframes or headers). It defaults to 700 ms.
-	MaxLatency time.Duration
-	// SendBuffer is the socket send buffer in bytes. Media waiting in the
-	// kernel is invisible to MaxLatency, so it is kept small. It
-	// defaults to 128 KiB.
-	SendBuffer int
-	// Reconnect says how a connection that drops mid-stream is
-	// re-established. Its zero value reconnects with backoff.
-	Reconnect ReconnectPolicy
-
-	// End says when a stream with both sources is over. It defaults to
-	// EndWithVideo: when the video source ends.
-	End EndPolicy
-
-	// StartTime is the media time of the first packet. It defaults to 0;
-	// a stream that continues an earlier one can start later.
-	StartTime time.Duration
-
-	// Logger receives the publisher's log. It defaults to discarding.
-	Logger *slog.Logger
-}
-
-const (
-	defaultTimeout    = 10 * time.Second
-	defaultChunkSize  = 4096
-	defaultSendBuffer = 128 << 10
-	encoderName       = "golivecast"
-)
-
-// Publisher runs one stream. Create it with New, run it with Run, stop it
-// with Close or by cancelling Run's context.
+// Publisher runs one stream. Create it with New, run it with Run, and
+// stop it with Shutdown (cleanly, at a moment of your choosing), Close or
+// by cancelling Run's context.
 type Publisher struct {
 	cfg   Config
-	url   *URL
+	dests []*destination
 	log   *slog.Logger
-	stats stats
+	stats pipelineStats
 
-	// forceKey asks the video encoder for a keyframe (after a reconnect).
-	forceKey atomic.Bool
+	keyframe atomic.Bool   // asks the video encoder for a keyframe
+	stop     chan struct{} // closed by Shutdown: the sources end now
+	stopOnce sync.Once
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -120,59 +51,26 @@ type Publisher struct {
 
 // New checks the configuration. Nothing is opened until Run.
 func New(cfg Config) (*Publisher, error) {
-	p := &Publisher{cfg: cfg, log: cfg.Logger, done: make(chan struct{})}
+	dests, err := cfg.check()
+	if err != nil {
+		return nil, err
+	}
+	p := &Publisher{cfg: cfg, dests: dests, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.URL == "" && cfg.Output == nil {
-		return nil, fmt.Errorf("%w: neither URL nor Output is set", ErrConfig)
-	}
-	if cfg.Video == nil && cfg.Audio == nil {
-		return nil, fmt.Errorf("%w: no Video or Audio source", ErrConfig)
-	}
-	if cfg.URL != "" {
-		u, err := ParseURL(cfg.URL)
-		if err != nil {
-			return nil, err
-		}
-		p.url = u
-	}
-	if cfg.Audio != nil {
-		if err := cfg.Audio.Format().Validate(); err != nil {
-			return nil, fmt.Errorf("%w: audio source: %w", ErrConfig, err)
-		}
-	}
-	for _, d := range []time.Duration{cfg.DialTimeout, cfg.SetupTimeout, cfg.WriteTimeout, cfg.StartTime, cfg.MaxLatency,
-		cfg.Reconnect.InitialDelay, cfg.Reconnect.MaxDelay} {
-		if d < 0 {
-			return nil, fmt.Errorf("%w: negative duration %v", ErrConfig, d)
-		}
-	}
-	if cfg.End != EndWithVideo && cfg.End != EndWithBoth {
-		return nil, fmt.Errorf("%w: unknown end policy %d", ErrConfig, cfg.End)
-	}
-	if cfg.SendBuffer < 0 {
-		return nil, fmt.Errorf("%w: negative send buffer %d", ErrConfig, cfg.SendBuffer)
-	}
-	if cfg.ChunkSize < 0 || cfg.ChunkSize > 1<<20 {
-		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
-	}
-	if cfg.ChunkSize > 0 && cfg.ChunkSize < 128 {
-		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
 	}
 	return p, nil
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
 // Stats returns a snapshot of the counters. It is safe to call at any
 // time from any goroutine.
-func (p *Publisher) Stats() Stats { return p.stats.snapshot() }
+func (p *Publisher) Stats() Stats {
+	ds := make([]DestinationStats, len(p.dests))
+	for i, d := range p.dests {
+		ds[i] = d.stats.snapshot(d.name)
+	}
+	return p.stats.snapshot(ds)
+}
 
 // Close stops a running stream (ending it with an unpublish when the
 // connection allows) and waits until every goroutine of the publisher has
@@ -191,10 +89,36 @@ func (p *Publisher) Close() error {
 	return nil
 }
 
-// Run connects, publishes and streams until the sources end (it then
-// drains the encoders, unpublishes and returns nil), ctx is cancelled
-// (ctx.Err()), Close is called (ErrClosed) or something fails. A
-// refusal by the server is a *StatusError. Run can be called once.
+// Shutdown ends the stream cleanly now, as if the sources had ended: the
+// picture stops at its current frame, the audio where the picture stops
+// (or now, without video), the encoders are flushed, what is queued is
+// sent and every destination is unpublished. It waits for Run to return,
+// which then returns nil. If ctx ends first, Shutdown closes the
+// publisher (see Close) and returns ctx.Err(). Called before Run, it
+// makes Run end at once.
+func (p *Publisher) Shutdown(ctx context.Context) error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	p.mu.Lock()
+	running := p.running
+	p.mu.Unlock()
+	if !running {
+		return nil
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		p.Close()
+		return ctx.Err()
+	}
+}
+
+// Run connects, publishes and streams until the sources end or Shutdown is
+// called (it then drains the encoders, unpublishes and returns nil), ctx
+// is cancelled (ctx.Err()), Close is called (ErrClosed) or something
+// fails. A refusal by a server is a *StatusError. With several
+// destinations, Run goes on while any is live, unless a required one
+// fails. Run can be called once.
 func (p *Publisher) Run(ctx context.Context) (err error) {
 	p.mu.Lock()
 	if p.closed {
@@ -222,167 +146,31 @@ func (p *Publisher) Run(ctx context.Context) (err error) {
 	return p.run(ctx)
 }
 
-// track is one encoded track on its way to the muxer.
-type track struct {
-	typ    byte // flvTagVideo or flvTagAudio
-	ch     chan packet
-	config []byte
-	offset time.Duration // added to every timestamp, to align the tracks
-}
-
-type packet struct {
-	typ        byte
-	pts, dts   time.Duration
-	key        bool
-	disposable bool
-	// body is the FLV tag body with its header bytes (5 for video, 2 for
-	// audio) left for the muxer to fill: the payload is copied once.
-	body []byte
-}
-
-func (p *Publisher) run(ctx context.Context) (err error) {
-	cfg := &p.cfg
-	var (
-		h264  *encode.H264
-		aac   *encode.AAC
-		meta  = Metadata{Encoder: encoderName}
-		sinks []sink
-	)
-	if cfg.Video != nil {
-		opts := cfg.VideoEncoder
-		opts.Timestamped = cfg.Timestamped
-		if opts.Logger == nil {
-			opts.Logger = p.log
-		}
-		if h264, err = encode.NewH264(opts); err != nil {
-			return err
-		}
-		defer h264.Close()
-		o := h264.Options()
-		meta.HasVideo, meta.Width, meta.Height = true, o.Width, o.Height
-		meta.FrameRate = o.FrameRate.Float()
-		meta.VideoKbps = float64(o.Bitrate) / 1000
+func (p *Publisher) run(parent context.Context) error {
+	ctx, end := context.WithCancelCause(parent)
+	defer end(nil)
+	enc, err := openEncoders(&p.cfg, p.log)
+	if err != nil {
+		return err
 	}
-	if cfg.Audio != nil {
-		f := cfg.Audio.Format()
-		if aac, err = encode.NewAAC(encode.AACOptions{SampleRate: f.SampleRate, Channels: f.Channels, Bitrate: cfg.AudioBitrate}); err != nil {
-			return err
-		}
-		defer aac.Close()
-		meta.HasAudio, meta.AudioSampleRate, meta.AudioChannels = true, f.SampleRate, f.Channels
-		meta.AudioKbps = float64(aac.Options().Bitrate) / 1000
+	defer enc.close()
+	out, err := p.openSinks(ctx, end, enc)
+	if err != nil {
+		return err
 	}
-
-	live := p.url != nil
-	pctx, stop := context.WithCancel(ctx)
-	defer stop()
-	if live {
-		opts := dialOptions{
-			tls:          cfg.TLSConfig,
-			dialContext:  cfg.DialContext,
-			dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
-			setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
-			writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
-			chunkSize:    cfg.ChunkSize,
-			sendBuffer:   cfg.SendBuffer,
-			log:          p.log,
-		}
-		if opts.dialContext == nil {
-			opts.dialContext = (&net.Dialer{}).DialContext
-		}
-		if opts.chunkSize == 0 {
-			opts.chunkSize = defaultChunkSize
-		}
-		if opts.sendBuffer == 0 {
-			opts.sendBuffer = defaultSendBuffer
-		}
-		c, err := dial(ctx, p.url, opts)
-		if err != nil {
-			return err
-		}
-		p.log.Info("rtmpsrc: publishing", "url", p.url.String())
-		s := newRTMPSender(p, c, opts)
-		s.start(pctx)
-		sinks = append(sinks, s)
+	err = p.stream(ctx, enc, out)
+	if cause := context.Cause(ctx); err != nil && parent.Err() == nil && cause != nil {
+		err = cause // a destination ended the stream
 	}
-	if cfg.Output != nil {
-		sinks = append(sinks, newFLVSink(cfg.Output, aac != nil, h264 != nil))
-	}
-	graceful, drain := false, time.Duration(0)
-	defer func() {
-		// A sink that failed while the stream was ending (a lost
-		// connection that could not be re-established) makes the end
-		// unclean.
-		for _, s := range sinks {
-			if e := s.close(graceful, drain); e != nil && err == nil {
-				err = e
-			}
-		}
-	}()
-
-	// Align the tracks: a decoder shows video Delay() late (B-frame
-	// reordering) and plays audio PrimingSamples late; whichever is
-	// later, the other track is pushed back to match.
-	var vDelay, aDelay time.Duration
-	if h264 != nil {
-		vDelay = h264.Delay()
-	}
-	if aac != nil {
-		aDelay = aac.Delay()
-	}
-	align := max(vDelay, aDelay)
-
-	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	clock := &mediaClock{live: live, start: time.Now(), base: cfg.StartTime}
-	p.stats.start.Store(clock.start.UnixNano())
-	var tracks []*track
-	var horizon *videoHorizon
-	if h264 != nil {
-		horizon = newVideoHorizon()
-		// Room for half a second of pictures: the audio side waits for
-		// the picture to go on (videoHorizon), and the muxer for audio.
-		fr := h264.Options().FrameRate
-		t := &track{typ: flvTagVideo, ch: make(chan packet, max(8, fr.Num/fr.Den/2+1)), config: h264.DecoderConfig(), offset: cfg.StartTime + align - vDelay}
-		tracks = append(tracks, t)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.runVideo(pctx, clock, h264, t, horizon); err != nil {
-				errc <- err
-			}
-		}()
-	}
-	if aac != nil {
-		t := &track{typ: flvTagAudio, ch: make(chan packet, 64), config: aac.DecoderConfig(), offset: cfg.StartTime + align - aDelay}
-		tracks = append(tracks, t)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.runAudio(pctx, clock, aac, t, horizon); err != nil {
-				errc <- err
-			}
-		}()
-	}
-	err = p.mux(pctx, clock, meta, tracks, sinks, errc)
-	stop()
-	wg.Wait()
-	if err == nil {
-		// A source error that raced with the end of the mux.
-		select {
-		case err = <-errc:
-		default:
-		}
-	}
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	graceful = err == nil || errors.Is(err, context.Canceled)
-	// A normal end sends everything; a cancelled stream must stop within
-	// a couple of seconds whatever the network does.
-	drain = orDefault(cfg.WriteTimeout, defaultTimeout)
+	// A normal end sends everything; a cancelled stream still unpublishes,
+	// but must stop within a couple of seconds whatever the network does.
+	drain := orDefault(p.cfg.WriteTimeout, defaultTimeout)
 	if err != nil {
 		drain = 500 * time.Millisecond
+	}
+	graceful := err == nil || errors.Is(err, context.Canceled)
+	if cerr := out.close(graceful, drain); cerr != nil && err == nil {
+		err = cerr
 	}
 	if err == nil {
 		p.log.Info("rtmpsrc: stream ended", "media_time", p.Stats().MediaTime)
@@ -390,152 +178,101 @@ func (p *Publisher) run(ctx context.Context) (err error) {
 	return err
 }
 
-// mediaClock relates media time to the wall clock for live sinks.
-type mediaClock struct {
-	live  bool
-	start time.Time
-	base  time.Duration // media time at start
+// openSinks opens the FLV file, if any, and the first session of every
+// destination, all at once. A destination that cannot start fails; the
+// stream starts if any can, unless a required one cannot.
+func (p *Publisher) openSinks(ctx context.Context, end context.CancelCauseFunc, enc *encoders) (*fanout, error) {
+	out := &fanout{dests: p.dests, end: end}
+	if p.cfg.Output != nil {
+		out.file = newFLVFile(p.cfg.Output, enc.aac != nil, enc.h264 != nil)
+	}
+	opts := p.cfg.dialOptions(p.log)
+	errs := make([]error, len(p.dests))
+	var wg sync.WaitGroup
+	for i, d := range p.dests {
+		wg.Go(func() { errs[i] = d.connect(ctx, opts, p.log) })
+	}
+	wg.Wait()
+	var fatal error
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if len(p.dests) > 1 {
+			err = fmt.Errorf("destination %s: %w", p.dests[i].name, err)
+		}
+		out.failed = append(out.failed, err)
+		if p.dests[i].required {
+			fatal = err
+		}
+	}
+	if fatal == nil && len(p.dests) > 0 && len(out.failed) == len(p.dests) {
+		fatal = errors.Join(out.failed...)
+		if len(out.failed) == 1 {
+			fatal = errs[0]
+		}
+	}
+	if fatal != nil {
+		for _, d := range p.dests {
+			if d.session != nil {
+				d.session.close(true)
+			}
+		}
+		return nil, fatal
+	}
+	for _, d := range p.dests {
+		if d.session != nil {
+			d.start(ctx, &p.cfg, func() { p.keyframe.Store(true) }, out.destinationFailed)
+		} else {
+			p.log.Warn("rtmpsrc: destination failed to start; the stream goes to the others", "destination", d.name, "err", d.err)
+		}
+	}
+	return out, nil
 }
 
-// wait sleeps until media time t is due; it returns at once for files.
-func (c *mediaClock) wait(ctx context.Context, t time.Duration) error {
-	if !c.live {
-		return ctx.Err()
-	}
-	d := time.Until(c.start.Add(t - c.base))
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// at is the wall time when media time t is due.
-func (c *mediaClock) at(t time.Duration) time.Time { return c.start.Add(t - c.base) }
-
-// elapsed is the wall time since the start, as media time.
-func (c *mediaClock) elapsed() time.Duration { return c.base + time.Since(c.start) }
-
-// mux writes metadata and sequence headers, then the packets of every
-// track in non-decreasing DTS order, paced for live sinks.
-func (p *Publisher) mux(ctx context.Context, clock *mediaClock, meta Metadata, tracks []*track, sinks []sink, errc <-chan error) error {
-	writeAll := func(t outTag, header bool) error {
-		for _, s := range sinks {
-			var err error
-			if header {
-				err = s.writeHeader(t)
-			} else {
-				err = s.writeTag(t)
+// stream runs the sources, encoders and muxer until the stream ends.
+func (p *Publisher) stream(ctx context.Context, enc *encoders, out sink) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	clock := &mediaClock{live: len(p.dests) > 0, start: time.Now()}
+	m := &muxer{pace: clock.pacer(), out: out, meta: enc.meta, start: p.cfg.StartTime, stats: &p.stats}
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	run := func(loop func(context.Context) error) {
+		wg.Go(func() {
+			if err := loop(ctx); err != nil {
+				errc <- err
+				stop() // the muxer and the other track stop too
 			}
-			if err != nil {
-				return err
-			}
-		}
-		p.stats.bytes.Add(int64(len(t.body)))
-		return nil
+		})
 	}
-	for _, s := range sinks {
-		if err := s.writeMetadata(meta); err != nil {
-			return err
-		}
+	var horizon *videoHorizon
+	if enc.h264 != nil {
+		horizon = newVideoHorizon()
+		// Room for half a second of pictures: the audio waits for the
+		// picture to go on (videoHorizon), and the muxer for audio.
+		fr := enc.h264.Options().FrameRate
+		t := &track{typ: flvTagVideo, ch: make(chan packet, max(8, fr.Num/fr.Den/2+1)), config: enc.h264.DecoderConfig(), offset: enc.videoOffset}
+		m.tracks = append(m.tracks, t)
+		v := &videoLoop{src: p.cfg.Video, enc: enc.h264, out: t, clock: clock, horizon: horizon, stats: &p.stats, keyframe: &p.keyframe, stop: p.stop}
+		run(v.run)
 	}
-	base := millis(p.cfg.StartTime)
-	for _, t := range tracks {
-		h := outTag{typ: t.typ, ts: base, dts: p.cfg.StartTime, key: true}
-		if t.typ == flvTagVideo {
-			h.body = appendVideoTag(nil, true, 0, 0, t.config)
-		} else {
-			h.body = appendAudioTag(nil, true, t.config)
-		}
-		if err := writeAll(h, true); err != nil {
-			return err
-		}
+	if enc.aac != nil {
+		t := &track{typ: flvTagAudio, ch: make(chan packet, 64), config: enc.aac.DecoderConfig(), offset: enc.audioOffset}
+		m.tracks = append(m.tracks, t)
+		a := &audioLoop{src: p.cfg.Audio, enc: enc.aac, out: t, clock: clock, horizon: horizon, cut: p.cfg.End == EndWithVideo, stats: &p.stats, stop: p.stop}
+		run(a.run)
 	}
-
-	heads := make([]packet, len(tracks))
-	have := make([]bool, len(tracks))
-	for {
-		// Every open track must show its next packet before the earliest
-		// can be chosen.
-		for i, t := range tracks {
-			for !have[i] && t.ch != nil {
-				select {
-				case pk, ok := <-t.ch:
-					if !ok {
-						t.ch = nil
-						continue
-					}
-					pk.pts += t.offset
-					pk.dts += t.offset
-					heads[i], have[i] = pk, true
-				case err := <-errc:
-					return err
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-		}
-		next := -1
-		for i := range heads {
-			if have[i] && (next < 0 || heads[i].dts < heads[next].dts) {
-				next = i
-			}
-		}
-		if next < 0 {
-			return nil // every track ended
-		}
-		pk := heads[next]
-		heads[next], have[next] = packet{}, false
-		if err := clock.wait(ctx, pk.dts); err != nil {
-			return err
-		}
-		t := outTag{typ: pk.typ, ts: millis(pk.dts), dts: pk.dts, key: pk.key, disposable: pk.disposable}
-		// Each tag has its own body: a live sink keeps it in its queue.
-		if pk.typ == flvTagVideo {
-			appendVideoTag(pk.body[:0], pk.key, 1, int32(millis(pk.pts)-t.ts), nil)
-		} else {
-			appendAudioTag(pk.body[:0], false, nil)
-		}
-		t.body = pk.body
-		if err := writeAll(t, false); err != nil {
-			return err
-		}
-		p.stats.mediaTime.Store(int64(pk.dts))
-		if pk.typ == flvTagVideo {
-			p.stats.framesOut.Add(1)
-			p.stats.lastVideo.Store(int64(pk.dts))
-			if pk.key {
-				p.stats.keyframes.Add(1)
-			}
-		} else {
-			p.stats.audioPackets.Add(1)
-			p.stats.lastAudio.Store(int64(pk.dts))
+	err := m.run(ctx)
+	stop()
+	wg.Wait()
+	close(errc)
+	for e := range errc {
+		// A source's own failure says more than the cancellation it
+		// caused.
+		if err == nil || errors.Is(err, context.Canceled) && !errors.Is(e, context.Canceled) {
+			err = e
 		}
 	}
-}
-
-// send hands encoded packets to the muxer, copying what the encoder will
-// reuse.
-func send(ctx context.Context, t *track, typ byte, pkts []encode.Packet) error {
-	for _, e := range pkts {
-		hdr := 2
-		if typ == flvTagVideo {
-			hdr = 5
-		}
-		body := make([]byte, hdr+len(e.Data))
-		copy(body[hdr:], e.Data)
-		pk := packet{typ: typ, pts: e.PTS, dts: e.DTS, key: e.Keyframe, disposable: e.Disposable, body: body}
-		select {
-		case t.ch <- pk:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return err
 }

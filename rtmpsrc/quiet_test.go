@@ -75,8 +75,7 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 		p, err := New(Config{
 			URL:          "rtmp://quiet.example/live/quietkey",
 			Video:        push,
-			Timestamped:  true,
-			VideoEncoder: encode.H264Options{Width: 64, Height: 64, Threads: 1},
+			VideoEncoder: encode.H264Options{Width: 64, Height: 64, Threads: 1, Timestamped: true},
 			WriteTimeout: 10 * time.Second,
 			DialContext:  func(context.Context, string, string) (net.Conn, error) { return cli, nil },
 		})

@@ -1,76 +1,105 @@
 package rtmpsrc
 
 import (
-	"bufio"
-	"encoding/binary"
+	"context"
+	"errors"
 	"fmt"
-	"io"
+	"sync"
 	"time"
 )
 
-// sink receives tags in DTS order from the muxer, its only writer. A
-// sink may keep the tag bodies it is given.
+// sink receives every tag the muxer makes, in DTS order, and takes over
+// one reference to its body.
 type sink interface {
-	// writeMetadata writes onMetaData; it comes first, before the
-	// sequence headers.
-	writeMetadata(m Metadata) error
-	// writeHeader writes a sequence header.
-	writeHeader(t outTag) error
-	writeTag(t outTag) error
-	// close ends the stream; graceful says it ended normally, and drain
-	// bounds the time spent sending what is still queued.
-	close(graceful bool, drain time.Duration) error
+	writeTag(t tag) error
 }
 
-// flvSink writes a stream as an FLV file (Adobe FLV 10.1, annex E), for
-// Config.Output, as fast as it is given tags.
-type flvSink struct {
-	w            *bufio.Writer
-	audio, video bool
-	buf          []byte
-	started      bool
+// retained is t with one more reference to its body, for one more sink.
+func (t tag) retained() tag {
+	t.body.retain()
+	return t
 }
 
-func newFLVSink(w io.Writer, audio, video bool) *flvSink {
-	return &flvSink{w: bufio.NewWriterSize(w, 256<<10), audio: audio, video: video}
+// fanout hands each tag to the FLV file, if any, and to every live
+// destination. The file is written at once; a destination only queues,
+// so that one slow or failed destination holds up no other.
+//
+// It decides when failures end the stream: a required destination that
+// fails, or every destination failing, ends it with the cause.
+type fanout struct {
+	file  *flvFile
+	dests []*destination
+	end   context.CancelCauseFunc
+
+	mu     sync.Mutex
+	failed []error
 }
 
-func (s *flvSink) write(b []byte) error {
-	if _, err := s.w.Write(b); err != nil {
-		return fmt.Errorf("rtmpsrc: writing FLV: %w", err)
+func (f *fanout) writeTag(t tag) error {
+	defer t.body.release()
+	if f.file != nil {
+		if err := f.file.writeTag(t.retained()); err != nil {
+			return err
+		}
+	}
+	for _, d := range f.dests {
+		d.writeTag(t.retained())
 	}
 	return nil
 }
 
-func (s *flvSink) writeMetadata(m Metadata) error {
-	if !s.started {
-		s.started = true
-		if err := s.write(flvHeader(s.audio, s.video)); err != nil {
+// destinationFailed is called by a destination that failed for good.
+func (f *fanout) destinationFailed(d *destination, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.dests) > 1 {
+		err = fmt.Errorf("destination %s: %w", d.name, err)
+	}
+	f.failed = append(f.failed, err)
+	switch {
+	case d.required:
+		f.end(err)
+	case len(f.failed) == len(f.dests):
+		f.end(errors.Join(f.failed...))
+	default:
+		d.log.Warn("rtmpsrc: destination failed; the stream goes on to the others", "destination", d.name, "err", err)
+	}
+}
+
+// close ends every destination, gracefully (sending what is queued for at
+// most drain, then unpublishing) when the stream ended normally or was
+// cancelled, and flushes the file. A
+// destination that fails while ending counts as failing: the end is an
+// error if the file fails, a required destination fails, or no
+// destination got through.
+func (f *fanout) close(graceful bool, drain time.Duration) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(f.dests))
+	for i, d := range f.dests {
+		wg.Go(func() { errs[i] = d.close(graceful, drain) })
+	}
+	wg.Wait()
+	if f.file != nil {
+		if err := f.file.close(); err != nil {
 			return err
 		}
 	}
-	return s.writeTag(outTag{typ: flvTagScript, body: m.scriptTag()})
-}
-
-func (s *flvSink) writeHeader(t outTag) error { return s.writeTag(t) }
-
-func (s *flvSink) writeTag(t outTag) error {
-	// Header and PreviousTagSize around the body, which is not copied
-	// but into the buffered writer.
-	s.buf = appendFLVTagHeader(s.buf[:0], t.typ, t.ts, len(t.body))
-	if err := s.write(s.buf); err != nil {
-		return err
+	f.mu.Lock()
+	failed := len(f.failed)
+	f.mu.Unlock()
+	var all []error
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if f.dests[i].required {
+			return err
+		}
+		failed++
+		all = append(all, err)
 	}
-	if err := s.write(t.body); err != nil {
-		return err
-	}
-	s.buf = binary.BigEndian.AppendUint32(s.buf[:0], uint32(11+len(t.body)))
-	return s.write(s.buf)
-}
-
-func (s *flvSink) close(bool, time.Duration) error {
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("rtmpsrc: writing FLV: %w", err)
+	if len(f.dests) > 0 && failed == len(f.dests) {
+		return errors.Join(all...)
 	}
 	return nil
 }

@@ -69,8 +69,7 @@ func TestTimestampedMode(t *testing.T) {
 			cfg := Config{
 				URL:          srv.URL("live", "stamped"),
 				Video:        video,
-				Timestamped:  true,
-				VideoEncoder: encode.H264Options{Width: w, Height: h},
+				VideoEncoder: encode.H264Options{Width: w, Height: h, Timestamped: true},
 			}
 			if c.audio {
 				tone := capture.Tone(clkStereo44k, 440, 0.3)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	amf0 "github.com/yutopp/go-amf0"
 	flv "github.com/yutopp/go-flv"
@@ -133,17 +134,21 @@ func FuzzChunkReader(f *testing.F) {
 
 // TestFLVSink writes a stream through the file sink and reads it back
 // with go-flv's decoder.
-func TestFLVSink(t *testing.T) {
+func TestFLVFile(t *testing.T) {
 	var buf bytes.Buffer
-	s := newFLVSink(&buf, true, true)
-	meta := Metadata{HasVideo: true, Width: 640, Height: 360, FrameRate: 30, HasAudio: true, AudioSampleRate: 48000, AudioChannels: 2, Encoder: "golivecast"}
-	if err := s.writeMetadata(meta); err != nil {
-		t.Fatal(err)
+	f := newFLVFile(&buf, true, true)
+	meta := metadata{hasVideo: true, width: 640, height: 360, frameRate: 30, hasAudio: true, audioSampleRate: 48000, audioChannels: 2}
+	for _, tg := range []tag{
+		{typ: flvTagScript, header: true, body: bodyOf(meta.setDataFrame())},
+		{typ: flvTagVideo, header: true, body: bodyOf(appendVideoTag(nil, true, 0, 0, []byte{1, 2, 3}))},
+		{typ: flvTagAudio, header: true, body: bodyOf(appendAudioTag(nil, true, []byte{0x11, 0x90}))},
+		{typ: flvTagVideo, dts: 0x01000005 * time.Millisecond, body: bodyOf(appendVideoTag(nil, false, 1, 33, []byte{0, 0, 0, 1, 9}))},
+	} {
+		if err := f.writeTag(tg); err != nil {
+			t.Fatal(err)
+		}
 	}
-	s.writeHeader(outTag{typ: flvTagVideo, body: appendVideoTag(nil, true, 0, 0, []byte{1, 2, 3})})
-	s.writeHeader(outTag{typ: flvTagAudio, body: appendAudioTag(nil, true, []byte{0x11, 0x90})})
-	s.writeTag(outTag{typ: flvTagVideo, ts: 0x01000005, body: appendVideoTag(nil, false, 1, 33, []byte{0, 0, 0, 1, 9})})
-	if err := s.close(true, 0); err != nil {
+	if err := f.close(); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(buf.Bytes(), unhex(t, "464c5601 05 00000009 00000000")) {
@@ -171,8 +176,9 @@ func TestFLVSink(t *testing.T) {
 	if len(tags) != 4 {
 		t.Fatalf("%d tags read back, want 4", len(tags))
 	}
+	// The file holds onMetaData itself, without RTMP's @setDataFrame.
 	sd := tags[0].Data.(*flvtag.ScriptData)
-	if md := sd.Objects["onMetaData"]; md["width"] != 640.0 || md["audiosamplerate"] != 48000.0 || md["stereo"] != true {
+	if md := sd.Objects["onMetaData"]; md["width"] != 640.0 || md["audiosamplerate"] != 48000.0 || md["stereo"] != true || md["audiochannels"] != 2.0 || md["encoder"] != "golivecast" {
 		t.Errorf("onMetaData %v", sd.Objects)
 	}
 	v := tags[3].Data.(*flvtag.VideoData)

@@ -137,7 +137,7 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 			Preset:    presetName,
 			Bitrate:   videoKbps * encode.Kbps,
 		},
-		AudioBitrate: audioKbps * 1000,
+		AudioEncoder: encode.AACOptions{Bitrate: audioKbps * encode.Kbps},
 	})
 	if err != nil {
 		return err

@@ -6,33 +6,51 @@ import (
 	"time"
 )
 
-// EndPolicy says when a stream with both a picture and a sound is over.
-// A stream with one source ends when that source ends (io.EOF).
-type EndPolicy int
-
-const (
-	// EndWithVideo ends the stream when the video source ends: the audio
-	// is cut at the end of the last picture (its time plus one frame
-	// interval), flushed, and the stream unpublished. An endless audio
-	// source, such as capture.Tone, therefore never keeps a finished
-	// picture going. If the audio source ends first, the stream goes on
-	// with video alone. This is the default.
-	EndWithVideo EndPolicy = iota
-	// EndWithBoth ends the stream when both sources have ended: once the
-	// picture ends, the stream goes on with audio alone until the audio
-	// source ends too.
-	EndWithBoth
-)
-
-func (e EndPolicy) String() string {
-	switch e {
-	case EndWithVideo:
-		return "EndWithVideo"
-	case EndWithBoth:
-		return "EndWithBoth"
-	}
-	return "EndPolicy(?)"
+// mediaClock relates stream time (0 when the stream starts, StartTime
+// left out) to the wall clock, for live sinks. A file-only stream is not
+// paced: its clock never waits.
+type mediaClock struct {
+	live  bool
+	start time.Time
 }
+
+// pacer waits for a mediaClock with a timer of its own, reused, so that
+// waiting allocates nothing. Each goroutine that waits has one.
+type pacer struct {
+	clock *mediaClock
+	timer *time.Timer
+}
+
+func (c *mediaClock) pacer() *pacer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &pacer{clock: c, timer: t}
+}
+
+// wait sleeps until stream time t is due; it returns at once for files.
+func (p *pacer) wait(ctx context.Context, t time.Duration) error {
+	if !p.clock.live {
+		return ctx.Err()
+	}
+	d := time.Until(p.clock.start.Add(t))
+	if d <= 0 {
+		return ctx.Err()
+	}
+	p.timer.Reset(d)
+	defer p.timer.Stop()
+	select {
+	case <-p.timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// at is the wall time when stream time t is due.
+func (c *mediaClock) at(t time.Duration) time.Time { return c.start.Add(t) }
+
+// elapsed is the wall time since the start, as stream time.
+func (c *mediaClock) elapsed() time.Duration { return time.Since(c.start) }
 
 // videoHorizon tells the audio side how far the picture has got, as
 // media time: the end of the latest picture taken (its time plus one

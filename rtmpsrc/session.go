@@ -18,14 +18,14 @@ import (
 	"time"
 )
 
-// conn is one publishing RTMP session on a socket it owns. go-rtmp's
+// session is one publishing RTMP session on a socket it owns. go-rtmp's
 // ClientConn could not be used: it cannot be bounded by a context or cut
 // from outside (Connect and CreateStream wait forever when the server
 // closes; blocked writes survive Close), it panics on an AMF null in
 // _result, drops onStatus, and writes no extended timestamp in type-3
 // chunks. Its handshake verifies S2 strictly, which servers in the field
 // fail (see handshake.go).
-type conn struct {
+type session struct {
 	nc  net.Conn
 	u   *URL
 	log *slog.Logger
@@ -78,10 +78,10 @@ type dialOptions struct {
 	log          *slog.Logger
 }
 
-// dial connects, shakes hands, connects to the application, creates a
-// stream and publishes to it, returning once the server said
+// dialSession connects, shakes hands, connects to the application,
+// creates a stream and publishes to it, returning once the server said
 // NetStream.Publish.Start. Every step is bounded by ctx and the timeouts.
-func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
+func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
 	nc, err := o.dialContext(dctx, "tcp", u.Addr())
 	cancel()
@@ -109,7 +109,7 @@ func dial(ctx context.Context, u *URL, o dialOptions) (*conn, error) {
 		}
 		nc = tc
 	}
-	c := &conn{
+	c := &session{
 		nc:  nc,
 		u:   u,
 		log: o.log,
@@ -150,7 +150,7 @@ const publishSettle = 250 * time.Millisecond
 // refusal says whether the connection's end was a refusal: a *StatusError
 // from the server, or a close within publishSettle of the publish start.
 // It returns nil for a connection that is alive or was lost later.
-func (c *conn) refusal() error {
+func (c *session) refusal() error {
 	c.errMu.Lock()
 	err, lostAt := c.err, c.lostAt
 	c.errMu.Unlock()
@@ -170,7 +170,7 @@ func (c *conn) refusal() error {
 // that old or the server closes it, and returns its refusal if any. A
 // stream shorter than publishSettle calls it before it unpublishes, so
 // that a denied publish is not taken for a stream sent.
-func (c *conn) settle() error {
+func (c *session) settle() error {
 	if d := publishSettle - time.Since(c.started); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -208,7 +208,7 @@ func classifyTLSErr(ctx context.Context, u *URL, err error) error {
 }
 
 // step wraps an error of the setup with what was being done.
-func (c *conn) step(what string, err error) error {
+func (c *session) step(what string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -226,7 +226,7 @@ func (c *conn) step(what string, err error) error {
 	return fmt.Errorf("rtmpsrc: %s with %s: %w", what, c.u.Addr(), err)
 }
 
-func (c *conn) setup(chunkSize int) error {
+func (c *session) setup(chunkSize int) error {
 	if err := clientHandshake(c.counter, c.nc); err != nil {
 		return c.step("handshake", err)
 	}
@@ -292,7 +292,7 @@ func firstNumber(vals []any) (float64, bool) {
 }
 
 // command writes an AMF0 command and flushes it.
-func (c *conn) command(streamID uint32, body []byte) error {
+func (c *session) command(streamID uint32, body []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.cw.writeMessage(csidCommand, msgCommandAMF0, streamID, 0, body); err != nil {
@@ -303,7 +303,7 @@ func (c *conn) command(streamID uint32, body []byte) error {
 
 // await reads until the answer to transaction tx. Anything else that
 // arrives is handled on the way.
-func (c *conn) await(cmd string, tx float64) ([]any, error) {
+func (c *session) await(cmd string, tx float64) ([]any, error) {
 	for {
 		m, err := c.cr.readMessage()
 		if err != nil {
@@ -324,7 +324,7 @@ func (c *conn) await(cmd string, tx float64) ([]any, error) {
 }
 
 // awaitPublish reads until the server accepts or refuses the publish.
-func (c *conn) awaitPublish() error {
+func (c *session) awaitPublish() error {
 	for {
 		m, err := c.cr.readMessage()
 		if err != nil {
@@ -372,7 +372,7 @@ func first(vals []any) any {
 	return vals[0]
 }
 
-func (c *conn) statusError(cmd string, args []any) *StatusError {
+func (c *session) statusError(cmd string, args []any) *StatusError {
 	level, code, desc := statusInfo(args)
 	if level == "" {
 		level = "error"
@@ -384,7 +384,7 @@ func (c *conn) statusError(cmd string, args []any) *StatusError {
 }
 
 // redact removes the stream key from text the server wrote.
-func (c *conn) redact(s string) string {
+func (c *session) redact(s string) string {
 	if c.u.Key == "" {
 		return s
 	}
@@ -397,7 +397,7 @@ func (c *conn) redact(s string) string {
 
 // handle applies protocol control messages and decodes commands,
 // returning the command name, transaction id and arguments.
-func (c *conn) handle(m message) (string, float64, []any, error) {
+func (c *session) handle(m message) (string, float64, []any, error) {
 	if err := c.maybeAck(); err != nil {
 		return "", 0, nil, err
 	}
@@ -451,7 +451,7 @@ func (c *conn) handle(m message) (string, float64, []any, error) {
 }
 
 // maybeAck acknowledges received bytes once a window is full (5.4.3).
-func (c *conn) maybeAck() error {
+func (c *session) maybeAck() error {
 	if c.ackWin == 0 || c.counter.n-c.acked < uint64(c.ackWin) {
 		return nil
 	}
@@ -460,7 +460,7 @@ func (c *conn) maybeAck() error {
 	return c.control(msgAck, p)
 }
 
-func (c *conn) control(typ byte, p []byte) error {
+func (c *session) control(typ byte, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.established.Load() {
@@ -476,7 +476,7 @@ func (c *conn) control(typ byte, p []byte) error {
 
 // readLoop keeps reading after publishing started: pings, acks, and a
 // late refusal or the connection's end, which it records for the writer.
-func (c *conn) readLoop() {
+func (c *session) readLoop() {
 	defer close(c.done)
 	for {
 		m, err := c.cr.readMessage()
@@ -500,7 +500,7 @@ func (c *conn) readLoop() {
 
 // fail records the first error and cuts the socket, which releases a
 // writer blocked on a stalled server.
-func (c *conn) fail(err error) {
+func (c *session) fail(err error) {
 	c.errMu.Lock()
 	if c.err == nil {
 		c.err, c.lostAt = err, time.Now()
@@ -509,15 +509,27 @@ func (c *conn) fail(err error) {
 	_ = c.nc.Close()
 }
 
-func (c *conn) Err() error {
+func (c *session) Err() error {
 	c.errMu.Lock()
 	defer c.errMu.Unlock()
 	return c.err
 }
 
-// writeMedia writes one audio, video or data message on the published
-// stream. Flush says whether to push buffered bytes to the socket now.
-func (c *conn) writeMedia(csid int, typ byte, ts uint32, payload []byte, flush bool) error {
+// writeTag writes a tag as an audio, video or data message on the
+// published stream. Flush says whether to push buffered bytes to the
+// socket now.
+func (c *session) writeTag(t tag, flush bool) error {
+	csid, typ := csidVideo, t.typ
+	switch t.typ {
+	case flvTagAudio:
+		csid = csidAudio
+	case flvTagScript:
+		csid, typ = csidData, msgDataAMF0
+	}
+	return c.writeMessage(csid, typ, t.ts(), t.body.b, flush)
+}
+
+func (c *session) writeMessage(csid int, typ byte, ts uint32, payload []byte, flush bool) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
@@ -546,7 +558,7 @@ func (c *conn) writeMedia(csid int, typ byte, ts uint32, payload []byte, flush b
 
 // writeDeadline is the deadline of a write starting now: the write timeout,
 // or the limit set by limitWrites if that comes first.
-func (c *conn) writeDeadline() time.Time {
+func (c *session) writeDeadline() time.Time {
 	d := time.Now().Add(c.wtimeout)
 	if l := c.limit.Load(); l != 0 && l < d.UnixNano() {
 		d = time.Unix(0, l)
@@ -556,7 +568,7 @@ func (c *conn) writeDeadline() time.Time {
 
 // limitWrites bounds every later write, so that a closing publisher
 // stops in time whatever the network does.
-func (c *conn) limitWrites(t time.Time) {
+func (c *session) limitWrites(t time.Time) {
 	c.limit.Store(t.UnixNano())
 	// A write in progress is bound too: deadlines apply to pending calls.
 	_ = c.nc.SetWriteDeadline(t)
@@ -564,7 +576,7 @@ func (c *conn) limitWrites(t time.Time) {
 
 // close unpublishes when it can do so quickly, then cuts the socket and
 // waits for the reader.
-func (c *conn) close(unpublish bool) {
+func (c *session) close(unpublish bool) {
 	c.closing.Do(func() {
 		if unpublish && c.Err() == nil {
 			c.wmu.Lock()

@@ -1,0 +1,221 @@
+package rtmpsrc
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/golivecast/golivecast/capture"
+	"github.com/golivecast/golivecast/encode"
+)
+
+// Config describes a stream. Set where it goes (URL, Destinations,
+// Output) and at least one source; every other field has a working
+// default.
+type Config struct {
+	// Where the stream goes.
+
+	// URL is where to publish: rtmp://host[:port]/app[/instance]/key or
+	// rtmps://…. It is the same as one more Destination with only its
+	// URL set, put first. It defaults to none.
+	URL string
+	// Destinations are servers the same stream goes to, encoded once.
+	// Each has its own send queue, drop policy, reconnection and
+	// counters; one that is refused, slow or down holds up no other. It
+	// defaults to none.
+	Destinations []Destination
+	// Output receives the stream as an FLV file. With no URL and no
+	// Destinations the stream runs as fast as the encoders; otherwise it
+	// is paced by the wall clock and Output records what is sent. It
+	// defaults to none.
+	Output io.Writer
+
+	// What is streamed.
+
+	// Video is the picture source. It defaults to none (audio only).
+	Video capture.VideoSource
+	// VideoEncoder configures H.264: size, frame rate, bitrate, keyframe
+	// interval, and whether frames carry their own time stamps
+	// (Timestamped; otherwise the source is sampled once per frame
+	// interval, the constant frame rate ingest servers want). Its zero
+	// value is 1280x720 at 30 fps; see encode.H264Options.
+	VideoEncoder encode.H264Options
+	// Audio is the PCM source. It defaults to none (video only).
+	Audio capture.AudioSource
+	// AudioEncoder configures AAC. SampleRate and Channels default to the
+	// audio source's format, and must match it when set. Its Bitrate
+	// defaults to 64 kbit/s per channel; see encode.AACOptions.
+	AudioEncoder encode.AACOptions
+	// End says when a stream with both sources is over. It defaults to
+	// EndWithVideo: when the video source ends.
+	End EndPolicy
+	// StartTime is the media time of the first packet. It defaults to 0;
+	// a stream that continues an earlier one can start later.
+	StartTime time.Duration
+
+	// How every destination connects.
+
+	// TLSConfig is used for rtmps://. It defaults to verifying the server
+	// against the system roots.
+	TLSConfig *tls.Config
+	// DialContext opens the TCP connection, for a program that must go
+	// through a proxy or bind to an interface. It defaults to a
+	// net.Dialer's.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialTimeout bounds the TCP connection. It defaults to 10 s.
+	DialTimeout time.Duration
+	// SetupTimeout bounds the TLS and RTMP handshakes, connect,
+	// createStream and publish, together. It defaults to 10 s.
+	SetupTimeout time.Duration
+	// WriteTimeout bounds each write to a server, and the time a stream
+	// that ends spends sending what is still queued. It defaults to 10 s.
+	WriteTimeout time.Duration
+	// ChunkSize is the RTMP chunk size we send with. It defaults to 4096.
+	ChunkSize int
+	// MaxLatency bounds the media time waiting in a destination's send
+	// queue when the network is slower than the stream: past it, video
+	// frames are dropped (never audio, keyframes or headers). It
+	// defaults to 700 ms.
+	MaxLatency time.Duration
+	// SendBuffer is the socket send buffer in bytes. Media waiting in the
+	// kernel is invisible to MaxLatency, so it is kept small. It
+	// defaults to 128 KiB.
+	SendBuffer int
+	// Reconnect says how a connection that drops mid-stream is
+	// re-established. Its zero value reconnects with backoff.
+	Reconnect ReconnectPolicy
+
+	// Logger receives the publisher's log. It defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Destination is one server a stream goes to.
+type Destination struct {
+	// URL is rtmp://host[:port]/app[/instance]/key or rtmps://….
+	URL string
+	// Name identifies the destination in logs and Stats. It defaults to
+	// the URL with its key redacted.
+	Name string
+	// Required ends the stream when this destination fails for good
+	// (refused, or lost and not re-established). It defaults to false:
+	// the stream goes on while any destination is live, and ends when
+	// all have failed.
+	Required bool
+}
+
+// EndPolicy says when a stream with both a picture and a sound is over.
+// A stream with one source ends when that source ends (io.EOF).
+type EndPolicy int
+
+const (
+	// EndWithVideo ends the stream when the video source ends: the audio
+	// is cut at the end of the last picture (its time plus one frame
+	// interval), flushed, and the stream unpublished. An endless audio
+	// source, such as capture.Tone, therefore never keeps a finished
+	// picture going. If the audio source ends first, the stream goes on
+	// with video alone. This is the default.
+	EndWithVideo EndPolicy = iota
+	// EndWithBoth ends the stream when both sources have ended: once the
+	// picture ends, the stream goes on with audio alone until the audio
+	// source ends too.
+	EndWithBoth
+)
+
+func (e EndPolicy) String() string {
+	switch e {
+	case EndWithVideo:
+		return "EndWithVideo"
+	case EndWithBoth:
+		return "EndWithBoth"
+	}
+	return fmt.Sprintf("EndPolicy(%d)", int(e))
+}
+
+const (
+	defaultTimeout    = 10 * time.Second
+	defaultChunkSize  = 4096
+	defaultSendBuffer = 128 << 10
+	defaultMaxLatency = 700 * time.Millisecond
+)
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// check validates cfg and parses its URLs, once, in New.
+func (cfg *Config) check() ([]*destination, error) {
+	if cfg.URL == "" && len(cfg.Destinations) == 0 && cfg.Output == nil {
+		return nil, fmt.Errorf("%w: no URL, Destinations or Output", ErrConfig)
+	}
+	if cfg.Video == nil && cfg.Audio == nil {
+		return nil, fmt.Errorf("%w: no Video or Audio source", ErrConfig)
+	}
+	if cfg.Audio != nil {
+		f := cfg.Audio.Format()
+		if err := f.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: audio source: %w", ErrConfig, err)
+		}
+		if a := cfg.AudioEncoder; a.SampleRate != 0 && a.SampleRate != f.SampleRate || a.Channels != 0 && a.Channels != f.Channels {
+			return nil, fmt.Errorf("%w: AudioEncoder is %d Hz, %d channels; the audio source gives %d Hz, %d channels",
+				ErrConfig, a.SampleRate, a.Channels, f.SampleRate, f.Channels)
+		}
+	}
+	for _, d := range []time.Duration{cfg.DialTimeout, cfg.SetupTimeout, cfg.WriteTimeout, cfg.StartTime, cfg.MaxLatency,
+		cfg.Reconnect.InitialDelay, cfg.Reconnect.MaxDelay} {
+		if d < 0 {
+			return nil, fmt.Errorf("%w: negative duration %v", ErrConfig, d)
+		}
+	}
+	if cfg.SendBuffer < 0 || cfg.Reconnect.MaxAttempts < 0 {
+		return nil, fmt.Errorf("%w: negative send buffer %d or reconnect attempts %d", ErrConfig, cfg.SendBuffer, cfg.Reconnect.MaxAttempts)
+	}
+	if cfg.ChunkSize != 0 && (cfg.ChunkSize < 128 || cfg.ChunkSize > 1<<20) {
+		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
+	}
+	if cfg.End != EndWithVideo && cfg.End != EndWithBoth {
+		return nil, fmt.Errorf("%w: unknown end policy %d", ErrConfig, cfg.End)
+	}
+	all := cfg.Destinations
+	if cfg.URL != "" {
+		all = append([]Destination{{URL: cfg.URL}}, all...)
+	}
+	dests := make([]*destination, 0, len(all))
+	for i, d := range all {
+		u, err := ParseURL(d.URL)
+		if err != nil {
+			if len(all) > 1 {
+				err = fmt.Errorf("destination %d: %w", i+1, err)
+			}
+			return nil, err
+		}
+		name := orDefault(d.Name, u.String())
+		dests = append(dests, &destination{name: name, url: u, required: d.Required})
+	}
+	return dests, nil
+}
+
+// dialOptions are the connection settings of every destination.
+func (cfg *Config) dialOptions(log *slog.Logger) dialOptions {
+	o := dialOptions{
+		tls:          cfg.TLSConfig,
+		dialContext:  cfg.DialContext,
+		dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
+		setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
+		writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
+		chunkSize:    orDefault(cfg.ChunkSize, defaultChunkSize),
+		sendBuffer:   orDefault(cfg.SendBuffer, defaultSendBuffer),
+		log:          log,
+	}
+	if o.dialContext == nil {
+		o.dialContext = (&net.Dialer{}).DialContext
+	}
+	return o
+}
