@@ -9,7 +9,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // TestConstantFrameRateFromAnyProducer feeds a VideoPush from a producer
@@ -38,7 +38,7 @@ func testCadence(t *testing.T, producerFPS int) {
 		w, h    = 160, 120
 		seconds = 3
 	)
-	srv, err := rtmpserver.Start(rtmpserver.Config{DropPayloads: true})
+	srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func testCadence(t *testing.T, producerFPS int) {
 	// first picture the server received: stop the producer, then close
 	// the push, which makes its ReadFrame return io.EOF.
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	err = srv.WaitFor(wctx, func(ev []rtmpserver.Event) bool { return len(clkMedia(ev, rtmpserver.KindVideo)) > 0 })
+	err = srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return len(clkMedia(ev, rtmptest.KindVideo)) > 0 })
 	wcancel()
 	if err != nil {
 		p.Close()
@@ -108,7 +108,7 @@ func testCadence(t *testing.T, producerFPS int) {
 	}
 
 	ev := clkWaitClosed(t, srv)
-	video := clkMedia(ev, rtmpserver.KindVideo)
+	video := clkMedia(ev, rtmptest.KindVideo)
 	st := p.Stats()
 	ps := push.Stats()
 	t.Logf("%d frames on the wire, %d ms to %d ms; stats %+v; push %+v", len(video), video[0], video[len(video)-1], st, ps)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // Helpers for the clock tests (lipsync_test.go, cadence_test.go,
@@ -92,13 +92,13 @@ func clkBeepAudio(format capture.AudioFormat, total int64) capture.AudioSource {
 
 // media is what the server received on one track: the RTMP timestamps of
 // the audio or video messages after the sequence header.
-func clkMedia(ev []rtmpserver.Event, kind rtmpserver.Kind) []uint32 {
+func clkMedia(ev []rtmptest.Event, kind rtmptest.Kind) []uint32 {
 	var ts []uint32
 	for _, e := range ev {
 		switch {
 		case e.Kind != kind:
-		case kind == rtmpserver.KindVideo && (e.Video == nil || e.Video.AVCPacketType == 0):
-		case kind == rtmpserver.KindAudio && (e.Audio == nil || e.Audio.AACPacketType == 0):
+		case kind == rtmptest.KindVideo && (e.Video == nil || e.Video.AVCPacketType == 0):
+		case kind == rtmptest.KindAudio && (e.Audio == nil || e.Audio.AACPacketType == 0):
 		default:
 			ts = append(ts, e.Timestamp)
 		}
@@ -108,13 +108,13 @@ func clkMedia(ev []rtmpserver.Event, kind rtmpserver.Kind) []uint32 {
 
 // clkSeqHeaders returns the timestamps of the AVC and AAC sequence
 // headers the server received (-1 when missing).
-func clkSeqHeaders(ev []rtmpserver.Event) (video, audio int64) {
+func clkSeqHeaders(ev []rtmptest.Event) (video, audio int64) {
 	video, audio = -1, -1
 	for _, e := range ev {
-		if e.Kind == rtmpserver.KindVideo && e.Video != nil && e.Video.AVCPacketType == 0 && video < 0 {
+		if e.Kind == rtmptest.KindVideo && e.Video != nil && e.Video.AVCPacketType == 0 && video < 0 {
 			video = int64(e.Timestamp)
 		}
-		if e.Kind == rtmpserver.KindAudio && e.Audio != nil && e.Audio.AACPacketType == 0 && audio < 0 {
+		if e.Kind == rtmptest.KindAudio && e.Audio != nil && e.Audio.AACPacketType == 0 && audio < 0 {
 			audio = int64(e.Timestamp)
 		}
 	}
@@ -123,13 +123,13 @@ func clkSeqHeaders(ev []rtmpserver.Event) (video, audio int64) {
 
 // clkWaitClosed waits (bounded) until the server has seen the publisher's
 // connection end, so that the event log is complete.
-func clkWaitClosed(t *testing.T, srv *rtmpserver.Server) []rtmpserver.Event {
+func clkWaitClosed(t *testing.T, srv *rtmptest.Server) []rtmptest.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.WaitFor(ctx, func(ev []rtmpserver.Event) bool {
+	err := srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
 		for _, e := range ev {
-			if e.Kind == rtmpserver.KindClose {
+			if e.Kind == rtmptest.KindClose {
 				return true
 			}
 		}
@@ -206,12 +206,12 @@ type clkArrivals struct {
 	done   chan struct{}
 }
 
-func clkWatchArrivals(t *testing.T, srv *rtmpserver.Server) *clkArrivals {
+func clkWatchArrivals(t *testing.T, srv *rtmptest.Server) *clkArrivals {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &clkArrivals{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		_ = srv.WaitFor(ctx, func(ev []rtmpserver.Event) bool {
+		_ = srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
 			now := time.Now()
 			a.mu.Lock()
 			defer a.mu.Unlock()
@@ -242,7 +242,7 @@ func (a *clkArrivals) get() []time.Time {
 // clkMaxArrivalGap is the longest wall-clock silence between two
 // consecutive media messages of kind (after its sequence header), and
 // the index in ev of the message that ended it.
-func clkMaxArrivalGap(ev []rtmpserver.Event, at []time.Time, kind rtmpserver.Kind) (time.Duration, int) {
+func clkMaxArrivalGap(ev []rtmptest.Event, at []time.Time, kind rtmptest.Kind) (time.Duration, int) {
 	var (
 		gap  time.Duration
 		idx  = -1

@@ -12,7 +12,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
 )
 
@@ -23,7 +23,7 @@ import (
 func TestConcurrentPublishers(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	dir := t.TempDir()
-	srv, err := rtmpserver.Start(rtmpserver.Config{
+	srv, err := rtmptest.Start(rtmptest.Config{
 		DropPayloads: true,
 		Record: func(app, key string) (io.WriteCloser, error) {
 			return os.Create(filepath.Join(dir, key+".flv"))
@@ -64,7 +64,7 @@ func TestConcurrentPublishers(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "every recording to close", func() bool {
 		n := 0
 		for _, e := range srv.Events() {
-			if e.Kind == rtmpserver.KindClose {
+			if e.Kind == rtmptest.KindClose {
 				n++
 			}
 		}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
 )
 
@@ -110,7 +110,7 @@ func (th *throttle) close() {
 func TestCongestion(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	rec := filepath.Join(t.TempDir(), "congested.flv")
-	srv, err := rtmpserver.Start(rtmpserver.Config{Record: func(app, key string) (io.WriteCloser, error) { return os.Create(rec) }})
+	srv, err := rtmptest.Start(rtmptest.Config{Record: func(app, key string) (io.WriteCloser, error) { return os.Create(rec) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +187,8 @@ func TestCongestion(t *testing.T) {
 	// Let what is in flight arrive, then check what the server saw.
 	wctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.WaitFor(wctx, func(ev []rtmpserver.Event) bool {
-		return len(ev) > 0 && ev[len(ev)-1].Kind == rtmpserver.KindClose
+	if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool {
+		return len(ev) > 0 && ev[len(ev)-1].Kind == rtmptest.KindClose
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,9 +199,9 @@ func TestCongestion(t *testing.T) {
 	)
 	for _, e := range srv.Events() {
 		switch {
-		case e.Kind == rtmpserver.KindAudio && e.Audio.AACPacketType == 1:
+		case e.Kind == rtmptest.KindAudio && e.Audio.AACPacketType == 1:
 			audioTS = append(audioTS, e.Timestamp)
-		case e.Kind == rtmpserver.KindVideo && e.Video.AVCPacketType == 1:
+		case e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1:
 			if int64(e.Timestamp) < lastVideo {
 				t.Fatalf("video timestamps go back")
 			}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/yutopp/go-rtmp/handshake"
 )
 
@@ -88,7 +88,7 @@ func fakeServer(t *testing.T, serve func(net.Conn)) string {
 }
 
 func TestPublishRefused(t *testing.T) {
-	srv, err := rtmpserver.Start(rtmpserver.Config{Authorize: func(app, key string) error { return errors.New("no") }})
+	srv, err := rtmptest.Start(rtmptest.Config{Authorize: func(app, key string) error { return errors.New("no") }})
 	if err != nil {
 		t.Fatal(err)
 	}

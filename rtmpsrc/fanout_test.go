@@ -10,7 +10,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // One encode, several destinations: each gets the whole stream, with its
@@ -44,8 +44,8 @@ func runFanout(t *testing.T, cfg Config) (*Publisher, error) {
 
 // mediaCount is how many audio and video messages (sequence headers left
 // out) a server received.
-func mediaCount(ev []rtmpserver.Event) (video, audio int) {
-	return len(clkMedia(ev, rtmpserver.KindVideo)), len(clkMedia(ev, rtmpserver.KindAudio))
+func mediaCount(ev []rtmptest.Event) (video, audio int) {
+	return len(clkMedia(ev, rtmptest.KindVideo)), len(clkMedia(ev, rtmptest.KindAudio))
 }
 
 // TestFanOut sends one encode to two servers and a file: all three hold
@@ -60,7 +60,7 @@ func TestFanOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := p.Stats()
-	for i, srv := range []*rtmpserver.Server{a, b} {
+	for i, srv := range []*rtmptest.Server{a, b} {
 		ev := clkWaitClosed(t, srv)
 		checkEvents(t, ev, 60)
 		v, au := mediaCount(ev)
@@ -85,7 +85,7 @@ func TestFanOut(t *testing.T) {
 // alone; the stream goes to the other, and Run ends normally.
 func TestFanOutOneRefused(t *testing.T) {
 	good := startServer(t)
-	refusing, err := rtmpserver.Start(rtmpserver.Config{Authorize: func(app, key string) error { return errors.New("no") }})
+	refusing, err := rtmptest.Start(rtmptest.Config{Authorize: func(app, key string) error { return errors.New("no") }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,9 +199,9 @@ func TestShutdown(t *testing.T) {
 	ev := clkWaitClosed(t, srv)
 	deleted := false
 	for _, e := range ev {
-		deleted = deleted || e.Kind == rtmpserver.KindDeleteStream
+		deleted = deleted || e.Kind == rtmptest.KindDeleteStream
 	}
-	v, a := clkMedia(ev, rtmpserver.KindVideo), clkMedia(ev, rtmpserver.KindAudio)
+	v, a := clkMedia(ev, rtmptest.KindVideo), clkMedia(ev, rtmptest.KindAudio)
 	vEnd, aEnd := int(v[len(v)-1])+33, int(a[len(a)-1])+23
 	if !deleted || aEnd < vEnd || aEnd > vEnd+int(audioTail/time.Millisecond)+1 {
 		t.Errorf("deleteStream %v; video ends at %d ms, audio at %d ms", deleted, vEnd, aEnd)

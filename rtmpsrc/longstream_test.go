@@ -10,7 +10,7 @@ import (
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/nginx"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
 )
 
@@ -41,12 +41,12 @@ func longConfig(url string) Config {
 
 // TestExtendedTimestampsGoRTMP checks the timestamps the in-process
 // server reads. go-rtmp alone would misread the extended timestamp a
-// conforming client repeats after type-3 headers; rtmpserver strips the
-// repeats first (internal/rtmpserver/exttime.go) when they equal the
+// conforming client repeats after type-3 headers; rtmptest strips the
+// repeats first (rtmptest/exttime.go) when they equal the
 // header's, so any other layout shows up here as a wrong timestamp, a
 // lost message or a dropped connection.
 func TestExtendedTimestampsGoRTMP(t *testing.T) {
-	srv, err := rtmpserver.Start(rtmpserver.Config{DropPayloads: true})
+	srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestExtendedTimestampsGoRTMP(t *testing.T) {
 	}
 	ev := clkWaitClosed(t, srv)
 	for _, e := range ev {
-		if e.Err != nil || e.Kind == rtmpserver.KindMessage || e.Kind == rtmpserver.KindCommand {
+		if e.Err != nil || e.Kind == rtmptest.KindMessage || e.Kind == rtmptest.KindCommand {
 			t.Errorf("server event %v", e)
 		}
 	}
@@ -70,7 +70,7 @@ func TestExtendedTimestampsGoRTMP(t *testing.T) {
 	if v, a := clkSeqHeaders(ev); v != int64(base) || a != int64(base) {
 		t.Errorf("sequence headers at %d (video) and %d (audio), want %d", v, a, base)
 	}
-	video, audio := clkMedia(ev, rtmpserver.KindVideo), clkMedia(ev, rtmpserver.KindAudio)
+	video, audio := clkMedia(ev, rtmptest.KindVideo), clkMedia(ev, rtmptest.KindAudio)
 	if len(video) != longFPS*longSeconds {
 		t.Errorf("%d video frames, want %d", len(video), longFPS*longSeconds)
 	}
@@ -96,10 +96,10 @@ func TestExtendedTimestampsGoRTMP(t *testing.T) {
 	// Across tracks, the server sees DTS order.
 	var last uint32
 	for _, e := range ev {
-		if (e.Kind == rtmpserver.KindVideo || e.Kind == rtmpserver.KindAudio) && e.Timestamp < last {
+		if (e.Kind == rtmptest.KindVideo || e.Kind == rtmptest.KindAudio) && e.Timestamp < last {
 			t.Errorf("%v after %d ms", e, last)
 		}
-		if e.Kind == rtmpserver.KindVideo || e.Kind == rtmpserver.KindAudio {
+		if e.Kind == rtmptest.KindVideo || e.Kind == rtmptest.KindAudio {
 			last = e.Timestamp
 		}
 	}

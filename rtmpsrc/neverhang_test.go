@@ -18,7 +18,7 @@ import (
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/nginx"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
 )
 
@@ -115,7 +115,7 @@ func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send 
 // and in the publisher's debug log. The redacted form may appear.
 func TestKeyNeverLeaks(t *testing.T) {
 	t.Run("go-rtmp refuses", func(t *testing.T) {
-		srv, err := rtmpserver.Start(rtmpserver.Config{Authorize: func(app, key string) error { return errors.New("no") }})
+		srv, err := rtmptest.Start(rtmptest.Config{Authorize: func(app, key string) error { return errors.New("no") }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 	})
 
 	t.Run("go-rtmp drops mid-stream", func(t *testing.T) {
-		srv, err := rtmpserver.Start(rtmpserver.Config{DropPayloads: true})
+		srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // testSources returns a video source of n frames (a moving line) and a
@@ -32,9 +32,9 @@ func testSources(w, h, frames int, fps int, rate, channels int) (capture.VideoSo
 	return video, tone
 }
 
-func startServer(t *testing.T) *rtmpserver.Server {
+func startServer(t *testing.T) *rtmptest.Server {
 	t.Helper()
-	srv, err := rtmpserver.Start(rtmpserver.Config{})
+	srv, err := rtmptest.Start(rtmptest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +68,9 @@ func TestPublishToGoRTMPServer(t *testing.T) {
 	}
 	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer wcancel()
-	if err := srv.WaitFor(wctx, func(ev []rtmpserver.Event) bool {
+	if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool {
 		for _, e := range ev {
-			if e.Kind == rtmpserver.KindClose {
+			if e.Kind == rtmptest.KindClose {
 				return true
 			}
 		}
@@ -86,20 +86,20 @@ func TestPublishToGoRTMPServer(t *testing.T) {
 }
 
 // checkEvents checks one publishing session as the server saw it.
-func checkEvents(t *testing.T, ev []rtmpserver.Event, frames int) {
+func checkEvents(t *testing.T, ev []rtmptest.Event, frames int) {
 	t.Helper()
-	var order []rtmpserver.Kind
+	var order []rtmptest.Kind
 	for _, e := range ev {
-		if e.Kind != rtmpserver.KindAudio && e.Kind != rtmpserver.KindVideo && (len(order) == 0 || order[len(order)-1] != e.Kind) {
+		if e.Kind != rtmptest.KindAudio && e.Kind != rtmptest.KindVideo && (len(order) == 0 || order[len(order)-1] != e.Kind) {
 			order = append(order, e.Kind)
 		}
-		if e.Kind == rtmpserver.KindConnect {
+		if e.Kind == rtmptest.KindConnect {
 			c := e.Connect
 			if c == nil || c.App != "live" || !strings.HasSuffix(c.TCURL, "/live") || c.FlashVer == "" || c.Type != "nonprivate" {
 				t.Errorf("connect object %+v", c)
 			}
 		}
-		if e.Kind == rtmpserver.KindSetDataFrame {
+		if e.Kind == rtmptest.KindSetDataFrame {
 			for _, k := range []string{"duration", "fileSize", "width", "height", "framerate", "videocodecid", "videodatarate", "audiocodecid", "audiosamplerate", "audiosamplesize", "audiochannels", "stereo", "audiodatarate", "encoder"} {
 				if _, ok := e.Metadata[k]; !ok {
 					t.Errorf("onMetaData lacks %s: %v", k, e.Metadata)
@@ -111,9 +111,9 @@ func checkEvents(t *testing.T, ev []rtmpserver.Event, frames int) {
 			}
 		}
 	}
-	want := []rtmpserver.Kind{rtmpserver.KindConnect, rtmpserver.KindReleaseStream, rtmpserver.KindFCPublish,
-		rtmpserver.KindCreateStream, rtmpserver.KindPublish, rtmpserver.KindSetDataFrame,
-		rtmpserver.KindFCUnpublish, rtmpserver.KindDeleteStream, rtmpserver.KindClose}
+	want := []rtmptest.Kind{rtmptest.KindConnect, rtmptest.KindReleaseStream, rtmptest.KindFCPublish,
+		rtmptest.KindCreateStream, rtmptest.KindPublish, rtmptest.KindSetDataFrame,
+		rtmptest.KindFCUnpublish, rtmptest.KindDeleteStream, rtmptest.KindClose}
 	if fmt.Sprint(order) != fmt.Sprint(want) {
 		t.Errorf("command order %v, want %v", order, want)
 	}
@@ -127,7 +127,7 @@ func checkEvents(t *testing.T, ev []rtmpserver.Event, frames int) {
 	for _, e := range ev {
 		ts := int64(e.Timestamp)
 		switch e.Kind {
-		case rtmpserver.KindVideo:
+		case rtmptest.KindVideo:
 			if e.Video.AVCPacketType == 0 {
 				seenVideoHdr = true
 				continue
@@ -146,7 +146,7 @@ func checkEvents(t *testing.T, ev []rtmpserver.Event, frames int) {
 				t.Errorf("video DTS goes back: %d after %d", ts, lastV)
 			}
 			lastV = ts
-		case rtmpserver.KindAudio:
+		case rtmptest.KindAudio:
 			if e.Audio.AACPacketType == 0 {
 				seenAudioHdr = true
 				continue

@@ -8,7 +8,7 @@ import (
 
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/nginx"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
 )
 
@@ -111,7 +111,7 @@ func TestReconnectContinuesMediaTime(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond)
 	first := srv.Events()
 	srv.Close()
-	srv2, err := rtmpserver.Start(rtmpserver.Config{Addr: addr})
+	srv2, err := rtmptest.Start(rtmptest.Config{Addr: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,18 +124,18 @@ func TestReconnectContinuesMediaTime(t *testing.T) {
 	}
 	var lastFirst uint32
 	for _, e := range first {
-		if (e.Kind == rtmpserver.KindVideo || e.Kind == rtmpserver.KindAudio) && e.Timestamp > lastFirst {
+		if (e.Kind == rtmptest.KindVideo || e.Kind == rtmptest.KindAudio) && e.Timestamp > lastFirst {
 			lastFirst = e.Timestamp
 		}
 	}
 	second := srv2.Events()
-	var kinds []rtmpserver.Kind
+	var kinds []rtmptest.Kind
 	firstVideo := true
 	for _, e := range second {
 		switch e.Kind {
-		case rtmpserver.KindSetDataFrame, rtmpserver.KindPublish:
+		case rtmptest.KindSetDataFrame, rtmptest.KindPublish:
 			kinds = append(kinds, e.Kind)
-		case rtmpserver.KindVideo:
+		case rtmptest.KindVideo:
 			if e.Video.AVCPacketType == 0 {
 				kinds = append(kinds, "video-header")
 				continue
@@ -145,8 +145,8 @@ func TestReconnectContinuesMediaTime(t *testing.T) {
 			}
 			firstVideo = false
 			fallthrough
-		case rtmpserver.KindAudio:
-			if e.Kind == rtmpserver.KindAudio && e.Audio.AACPacketType == 0 {
+		case rtmptest.KindAudio:
+			if e.Kind == rtmptest.KindAudio && e.Audio.AACPacketType == 0 {
 				kinds = append(kinds, "audio-header")
 				continue
 			}

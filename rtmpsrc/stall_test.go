@@ -13,7 +13,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // A live stream must not stall when a source does: ingest servers drop a
@@ -30,7 +30,7 @@ func TestAudioSourceStalls(t *testing.T) {
 		seconds = 3
 		w, h    = 160, 120
 	)
-	srv, err := rtmpserver.Start(rtmpserver.Config{DropPayloads: true})
+	srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestAudioSourceStalls(t *testing.T) {
 	ev := clkWaitClosed(t, srv)
 	at := arr.get()
 	st := p.Stats()
-	video1, audio1 := clkMedia(ev, rtmpserver.KindVideo), clkMedia(ev, rtmpserver.KindAudio)
+	video1, audio1 := clkMedia(ev, rtmptest.KindVideo), clkMedia(ev, rtmptest.KindAudio)
 	t.Logf("stats %+v", st)
 	if len(audio1) == 0 || len(video1) == 0 {
 		t.Fatalf("%d video and %d audio messages", len(video1), len(audio1))
@@ -134,12 +134,12 @@ func TestAudioSourceStalls(t *testing.T) {
 	// On the wire, audio never stops for long: silence comes within
 	// silenceGap plus one silence tick, with scheduling slack.
 	limit := silenceGap + silenceGap/3 + 50*time.Millisecond
-	if gap, i := clkMaxArrivalGap(ev, at, rtmpserver.KindAudio); gap > limit {
+	if gap, i := clkMaxArrivalGap(ev, at, rtmptest.KindAudio); gap > limit {
 		t.Errorf("no audio reached the server for %v (before %v), limit %v", gap, ev[i], limit)
 	} else {
 		t.Logf("longest wait between audio messages: %v", gap)
 	}
-	if gap, i := clkMaxArrivalGap(ev, at, rtmpserver.KindVideo); gap > limit {
+	if gap, i := clkMaxArrivalGap(ev, at, rtmptest.KindVideo); gap > limit {
 		t.Errorf("no video reached the server for %v (before %v), limit %v", gap, ev[i], limit)
 	}
 }
@@ -156,7 +156,7 @@ func TestAudioStallKeepsVideoOnClock(t *testing.T) {
 		frames = 90
 		w, h   = 160, 120
 	)
-	srv, err := rtmpserver.Start(rtmpserver.Config{DropPayloads: true})
+	srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestAudioStallKeepsVideoOnClock(t *testing.T) {
 	}
 	ev := clkWaitClosed(t, srv)
 	st := p.Stats()
-	v := clkMedia(ev, rtmpserver.KindVideo)
+	v := clkMedia(ev, rtmptest.KindVideo)
 	t.Logf("%d frames on the wire, %d…%d ms; stats %+v", len(v), v[0], v[len(v)-1], st)
 	if st.SilenceInserted <= 0 {
 		t.Errorf("Stats().SilenceInserted = %v: the stall did not happen", st.SilenceInserted)
@@ -223,7 +223,7 @@ func TestVideoSourceStalls(t *testing.T) {
 		frames = 60 // from the source, plus about 30 repeats
 		w, h   = 160, 120
 	)
-	srv, err := rtmpserver.Start(rtmpserver.Config{DropPayloads: true})
+	srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestVideoSourceStalls(t *testing.T) {
 	}
 	ev := clkWaitClosed(t, srv)
 	st := p.Stats()
-	v := clkMedia(ev, rtmpserver.KindVideo)
+	v := clkMedia(ev, rtmptest.KindVideo)
 	t.Logf("%d frames on the wire, %d…%d ms; stats %+v", len(v), v[0], v[len(v)-1], st)
 	if st.FramesRepeated < 20 {
 		t.Errorf("Stats().FramesRepeated = %d over a 1 s stall at %d fps, want about %d", st.FramesRepeated, fps, fps)
@@ -277,5 +277,5 @@ func TestVideoSourceStalls(t *testing.T) {
 		t.Errorf("FramesIn %d + FramesRepeated %d, FramesOut %d, on the wire %d; want %d in", st.FramesIn, st.FramesRepeated, st.FramesOut, len(v), frames)
 	}
 	clkCheckCadence(t, v, fps)
-	clkCheckAudioSteps(t, clkMedia(ev, rtmpserver.KindAudio), 44100)
+	clkCheckAudioSteps(t, clkMedia(ev, rtmptest.KindAudio), 44100)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // TestTimestampedMode publishes frames the producer stamped itself, at
@@ -61,7 +61,7 @@ func TestTimestampedMode(t *testing.T) {
 				next++
 				return f, nil
 			})
-			srv, err := rtmpserver.Start(rtmpserver.Config{})
+			srv, err := rtmptest.Start(rtmptest.Config{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,18 +91,18 @@ func TestTimestampedMode(t *testing.T) {
 			for _, pts := range kept {
 				want = append(want, millis(pts+c.offset))
 			}
-			got := clkMedia(ev, rtmpserver.KindVideo)
+			got := clkMedia(ev, rtmptest.KindVideo)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("video timestamps on the wire\n got %v\nwant %v", got, want)
 			}
 			// No B-frames: each frame is presented when it is decoded.
 			for _, e := range ev {
-				if e.Kind == rtmpserver.KindVideo && e.Video.AVCPacketType == 1 && e.Video.CompositionTime != 0 {
+				if e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1 && e.Video.CompositionTime != 0 {
 					t.Errorf("video at %d ms has composition time %d", e.Timestamp, e.Video.CompositionTime)
 				}
 			}
 			if c.audio {
-				audio := clkMedia(ev, rtmpserver.KindAudio)
+				audio := clkMedia(ev, rtmptest.KindAudio)
 				if len(audio) == 0 || audio[0] != 0 {
 					t.Errorf("audio starts at %v, want 0", audio[:min(1, len(audio))])
 				}

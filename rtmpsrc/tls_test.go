@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // testCA is a certificate authority made for one test.
@@ -228,7 +228,7 @@ func TestRTMPS(t *testing.T) {
 				ev := srv.Events()
 				checkEvents(t, ev, frames)
 				for _, e := range ev {
-					if e.Kind == rtmpserver.KindPublish && (e.Key != tlsKey || e.Err != nil) {
+					if e.Kind == rtmptest.KindPublish && (e.Key != tlsKey || e.Err != nil) {
 						t.Errorf("publish event %v", e)
 					}
 				}
@@ -253,13 +253,13 @@ func TestRTMPS(t *testing.T) {
 }
 
 // waitClosed waits until the server has seen a connection end.
-func waitClosed(t *testing.T, srv *rtmpserver.Server) {
+func waitClosed(t *testing.T, srv *rtmptest.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.WaitFor(ctx, func(ev []rtmpserver.Event) bool {
+	err := srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
 		for _, e := range ev {
-			if e.Kind == rtmpserver.KindClose {
+			if e.Kind == rtmptest.KindClose {
 				return true
 			}
 		}

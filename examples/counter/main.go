@@ -35,13 +35,13 @@ import (
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/capture/microphone"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
-	"github.com/golivecast/golivecast/internal/scene"
+	"github.com/golivecast/golivecast/examples/counter/scene"
 	"github.com/golivecast/golivecast/rtmpsrc"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 type options struct {
-	url       string
+	urls      urlList
 	out       string
 	duration  time.Duration
 	fps       int
@@ -67,7 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("counter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	size := "1280x720"
-	fs.StringVar(&o.url, "url", "", "publish to this rtmp:// or rtmps:// URL (default: an in-process server recording to -out)")
+	fs.Var(&o.urls, "url", "publish to this rtmp:// or rtmps:// URL; repeat it to publish to several servers at once, encoding once (default: an in-process server recording to -out)")
 	fs.StringVar(&o.out, "out", "counter.flv", "where the in-process server records the stream")
 	fs.DurationVar(&o.duration, "duration", 0, "how long to stream (0: until interrupted)")
 	fs.IntVar(&o.fps, "fps", 30, "frames per second")
@@ -128,11 +128,11 @@ func run(args []string, stderr io.Writer) error {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
-	url := o.url
-	var srv *rtmpserver.Server
+	urls := o.urls
+	var srv *rtmptest.Server
 	recorded := make(chan struct{})
-	if url == "" {
-		srv, err = rtmpserver.Start(rtmpserver.Config{
+	if len(urls) == 0 {
+		srv, err = rtmptest.Start(rtmptest.Config{
 			DropPayloads: true,
 			Logger:       logger,
 			Record: func(app, key string) (io.WriteCloser, error) {
@@ -147,7 +147,7 @@ func run(args []string, stderr io.Writer) error {
 			return fmt.Errorf("starting the in-process server: %w", err)
 		}
 		defer srv.Close()
-		url = srv.URL("live", "counter")
+		urls = urlList{srv.URL("live", "counter")}
 		fmt.Fprintf(stderr, "counter: in-process RTMP server on %s, recording to %s\n", srv.Addr(), o.out)
 	}
 
@@ -190,9 +190,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 
 	pub, err := rtmpsrc.New(rtmpsrc.Config{
-		URL:   url,
-		Video: video,
-		Audio: audio,
+		Destinations: urls.destinations(),
+		Video:        video,
+		Audio:        audio,
 		VideoEncoder: encode.H264Options{
 			Width: o.width, Height: o.height,
 			FrameRate: encode.Rational{Num: o.fps, Den: 1},
@@ -220,7 +220,17 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	line.print(stderr, pub.Stats(), true)
+	st := pub.Stats()
+	line.print(stderr, st, true)
+	if len(st.Destinations) > 1 {
+		for _, d := range st.Destinations {
+			if d.Err != nil {
+				fmt.Fprintf(stderr, "counter: %s: %s: %v\n", d.Name, d.State, d.Err)
+			} else {
+				fmt.Fprintf(stderr, "counter: %s: %s, %d bytes sent\n", d.Name, d.State, d.BytesSent)
+			}
+		}
+	}
 	if srv != nil {
 		// The server closes the recording when the publisher's
 		// deleteStream or disconnect reaches it.
@@ -287,4 +297,22 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
 		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
 		st.SilenceInserted.Round(time.Millisecond), st.Reconnects, end)
+}
+
+// urlList is the -url flag, which may be given more than once.
+type urlList []string
+
+func (l *urlList) String() string { return strings.Join(*l, " ") }
+
+func (l *urlList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}
+
+func (l urlList) destinations() []rtmpsrc.Destination {
+	d := make([]rtmpsrc.Destination, len(l))
+	for i, u := range l {
+		d[i] = rtmpsrc.Destination{URL: u}
+	}
+	return d
 }

@@ -23,49 +23,30 @@ import (
 // line, its exit status and what it prints, and the recording checked by an
 // independent decoder (ffprobe, ffmpeg).
 
-// counterBin is the demo built once by TestMain.
+// The demo is this test binary itself: run with runAsDemo=1 in its
+// environment, TestMain calls main instead of the tests. The demo is so
+// built once, by go test, with the test's flags (-race included).
+const runAsDemo = "GOLIVECAST_COUNTER_AS_DEMO"
+
+// counterBin is the test binary, which is the demo when run with
+// demoEnv.
 var counterBin string
 
-const buildTimeout = 5 * time.Minute
+// demoEnv is the environment of a demo run. A race-enabled binary sleeps
+// 1 s on exit by default, which would blur how quickly the demo stops.
+var demoEnv = append(os.Environ(), runAsDemo+"=1", "GORACE=atexit_sleep_ms=0")
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "counter-test-")
-	if err != nil {
+	if os.Getenv(runAsDemo) == "1" {
+		main()
+		os.Exit(0)
+	}
+	var err error
+	if counterBin, err = os.Executable(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	counterBin = filepath.Join(dir, "counter")
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	args := []string{"build", "-o", counterBin}
-	if raceEnabled {
-		args = append(args, "-race")
-		// A race-enabled binary sleeps 1 s on exit by default, which
-		// would blur how quickly the demo stops.
-		if os.Getenv("GORACE") == "" {
-			os.Setenv("GORACE", "atexit_sleep_ms=0")
-		}
-	}
-	out, err := exec.CommandContext(ctx, "go", append(args, ".")...).CombinedOutput()
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building the demo: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := 0
-	// goleak.VerifyTestMain exits by itself; run it in a function so the
-	// binary is removed afterwards.
-	func() {
-		defer func() { os.RemoveAll(dir) }()
-		code = m.Run()
-		if code == 0 {
-			if err := goleak.Find(); err != nil {
-				fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-				code = 1
-			}
-		}
-	}()
-	os.Exit(code)
+	goleak.VerifyTestMain(m)
 }
 
 // result is what one run of the demo printed and how it ended.
@@ -81,6 +62,7 @@ func runCounter(t *testing.T, limit time.Duration, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, counterBin, args...)
+	cmd.Env = demoEnv
 	cmd.Dir = t.TempDir()
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
@@ -175,6 +157,26 @@ func TestPublishToNginx(t *testing.T) {
 	checkRecording(t, recs[0], 320, 240, 0)
 }
 
+// -url more than once publishes one encode to every server.
+func TestFanOut(t *testing.T) {
+	testkit.RequireFFmpeg(t)
+	ng := testkit.StartNginx(t, nginx.Options{})
+	r := runCounter(t, 30*time.Second, "-url", ng.URL("live", "fanA"), "-url", ng.URL("live", "fanB"),
+		"-duration", "2s", "-size", "320x240")
+	requireOK(t, r)
+	if n := strings.Count(r.stderr, ": done, "); n != 2 {
+		t.Errorf("%d destinations reported done, want 2:\n%s", n, lines(r.stderr))
+	}
+	ng.Stop()
+	for _, key := range []string{"fanA", "fanB"} {
+		recs := ng.RecordingsOf(key)
+		if len(recs) != 1 {
+			t.Fatalf("recordings of %s: %v", key, ng.Recordings())
+		}
+		checkRecording(t, recs[0], 320, 240, 60)
+	}
+}
+
 // An endless stream ends on SIGINT or SIGTERM with an unpublish, so the
 // in-process recording is whole. main waits up to 2 s for the server to
 // close the recording; a missing unpublish would show as a late exit.
@@ -186,6 +188,7 @@ func TestSignals(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, counterBin, "-size", "320x240", "-out", out)
+			cmd.Env = demoEnv
 			cmd.WaitDelay = time.Second
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

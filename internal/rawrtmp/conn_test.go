@@ -13,7 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/golivecast/golivecast/internal/rawrtmp"
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 func TestMain(m *testing.M) {
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestAgainstGoRTMPServer(t *testing.T) {
-	s, err := rtmpserver.Start(rtmpserver.Config{})
+	s, err := rtmptest.Start(rtmptest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

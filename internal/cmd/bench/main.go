@@ -56,7 +56,7 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/internal/nginx"
-	"github.com/golivecast/golivecast/internal/scene"
+	"github.com/golivecast/golivecast/examples/counter/scene"
 )
 
 var allModes = []string{"golivecast", "recipe", "recipe-turbo", "recipe-matched", "draw"}

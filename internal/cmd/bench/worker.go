@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/scene"
+	"github.com/golivecast/golivecast/examples/counter/scene"
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"

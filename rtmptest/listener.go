@@ -1,4 +1,4 @@
-package rtmpserver
+package rtmptest
 
 import (
 	"io"
@@ -52,12 +52,13 @@ func (l *listener) Close() error {
 
 // closeAll closes the socket of every live connection; go-rtmp then tears
 // each one down on its own goroutine, ending in trackedConn.Close.
-func (l *listener) closeAll() {
+func (l *listener) closeAll() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, tc := range l.live {
 		_ = tc.Conn.Close()
 	}
+	return len(l.live)
 }
 
 // trackedConn is the connection handed to go-rtmp. go-rtmp calls its Close

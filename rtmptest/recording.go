@@ -1,4 +1,4 @@
-package rtmpserver
+package rtmptest
 
 import (
 	"fmt"
@@ -23,21 +23,21 @@ func newRecording(w io.WriteCloser) (*recording, error) {
 	enc, err := flv.NewEncoder(w, flv.FlagsAudio|flv.FlagsVideo)
 	if err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("rtmpserver: record: %w", err)
+		return nil, fmt.Errorf("rtmptest: record: %w", err)
 	}
 	return &recording{w: w, enc: enc}, nil
 }
 
 func (r *recording) write(t *tag.FlvTag) error {
 	if err := r.enc.Encode(t); err != nil {
-		return fmt.Errorf("rtmpserver: record: %w", err)
+		return fmt.Errorf("rtmptest: record: %w", err)
 	}
 	return nil
 }
 
 func (r *recording) close() error {
 	if err := r.w.Close(); err != nil {
-		return fmt.Errorf("rtmpserver: record: %w", err)
+		return fmt.Errorf("rtmptest: record: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package rtmpserver_test
+package rtmptest_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/rtmpserver"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // This example records every publish into an FLV file named after its key,
 // then waits for a first publisher to finish.
 func Example() {
-	s, err := rtmpserver.Start(rtmpserver.Config{
+	s, err := rtmptest.Start(rtmptest.Config{
 		Record: func(app, key string) (io.WriteCloser, error) {
 			return os.Create(key + ".flv")
 		},
@@ -28,9 +28,9 @@ func Example() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err = s.WaitFor(ctx, func(evs []rtmpserver.Event) bool {
+	err = s.WaitFor(ctx, func(evs []rtmptest.Event) bool {
 		for _, e := range evs {
-			if e.Kind == rtmpserver.KindDeleteStream || e.Kind == rtmpserver.KindClose {
+			if e.Kind == rtmptest.KindDeleteStream || e.Kind == rtmptest.KindClose {
 				return true
 			}
 		}

@@ -1,4 +1,4 @@
-package rtmpserver
+package rtmptest
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/yutopp/go-flv/tag"
 	rtmp "github.com/yutopp/go-rtmp"
@@ -14,7 +15,10 @@ import (
 
 // errSecondPublish refuses a publish on a connection already publishing:
 // go-rtmp gives OnAudio and OnVideo no stream id to tell two apart.
-var errSecondPublish = errors.New("rtmpserver: a publish is already active on this connection")
+var errSecondPublish = errors.New("rtmptest: a publish is already active on this connection")
+
+// errUnknownApp refuses a connect to an application not in Config.Apps.
+var errUnknownApp = errors.New("rtmptest: unknown application")
 
 // handler receives one connection's messages from go-rtmp. go-rtmp calls
 // every method on that connection's goroutine, so its fields need no lock.
@@ -52,8 +56,13 @@ func (h *handler) OnServe(conn *rtmp.Conn) {
 }
 
 func (h *handler) OnConnect(ts uint32, cmd *message.NetConnectionConnect) error {
+	if apps := h.srv.cfg.Apps; apps != nil && !slices.Contains(apps, cmd.Command.App) {
+		h.logger.Info("rtmptest: connect to an unknown application refused", "app", cmd.Command.App)
+		h.add(Event{Kind: KindConnect, Timestamp: ts, App: cmd.Command.App, Err: fmt.Errorf("%w: %q", errUnknownApp, cmd.Command.App)})
+		return fmt.Errorf("%w: %q", errUnknownApp, cmd.Command.App)
+	}
 	h.app = cmd.Command.App
-	h.logger.Info("rtmpserver: connect", "app", h.app, "tcUrl", redactURL(cmd.Command.TCURL))
+	h.logger.Info("rtmptest: connect", "app", h.app, "tcUrl", redactURL(cmd.Command.TCURL))
 	h.add(Event{Kind: KindConnect, Timestamp: ts, Connect: &ConnectInfo{
 		App:      cmd.Command.App,
 		TCURL:    cmd.Command.TCURL,
@@ -89,13 +98,13 @@ func (h *handler) OnPublish(ctx *rtmp.StreamContext, ts uint32, cmd *message.Net
 	err := h.acceptPublish(key)
 	if err != nil {
 		// go-rtmp answers onStatus NetStream.Publish.Failed and closes.
-		h.logger.Info("rtmpserver: publish refused", "app", h.app, "key", redact(key), "err", err)
+		h.logger.Info("rtmptest: publish refused", "app", h.app, "key", redact(key), "err", err)
 		e.Err = err
 		h.add(e)
 		return err
 	}
 	h.key, h.publishing, h.streamID = key, true, ctx.StreamID
-	h.logger.Info("rtmpserver: publish", "app", h.app, "key", redact(key))
+	h.logger.Info("rtmptest: publish", "app", h.app, "key", redact(key))
 	h.add(e)
 	return nil
 }
@@ -112,7 +121,7 @@ func (h *handler) acceptPublish(key string) error {
 	if h.srv.cfg.Record != nil {
 		w, err := h.srv.cfg.Record(h.app, key)
 		if err != nil {
-			return fmt.Errorf("rtmpserver: record: %w", err)
+			return fmt.Errorf("rtmptest: record: %w", err)
 		}
 		rec, err := newRecording(w)
 		if err != nil {
@@ -127,7 +136,7 @@ func (h *handler) OnSetDataFrame(ts uint32, data *message.NetStreamSetDataFrame)
 	e := Event{Kind: KindSetDataFrame, Timestamp: ts, Key: h.key}
 	var script tag.ScriptData
 	if err := tag.DecodeScriptData(bytes.NewReader(data.Payload), &script); err != nil {
-		e.Err = fmt.Errorf("rtmpserver: decode script data: %w", err)
+		e.Err = fmt.Errorf("rtmptest: decode script data: %w", err)
 		h.add(e)
 		return nil // a test sees Err; the stream goes on, as with a real server
 	}
@@ -148,13 +157,13 @@ func (h *handler) OnAudio(ts uint32, payload io.Reader) error {
 	var a tag.AudioData
 	r := bytes.NewReader(body)
 	if err := tag.DecodeAudioData(r, &a); err != nil {
-		e.Err = fmt.Errorf("rtmpserver: decode audio header: %w", err)
+		e.Err = fmt.Errorf("rtmptest: decode audio header: %w", err)
 		h.add(h.withBody(e, body, r))
 		return nil
 	}
 	e.Audio = &AudioHeader{
-		SoundFormat: a.SoundFormat, SoundRate: a.SoundRate, SoundSize: a.SoundSize,
-		SoundType: a.SoundType, AACPacketType: a.AACPacketType,
+		SoundFormat: uint8(a.SoundFormat), SoundRate: uint8(a.SoundRate), SoundSize: uint8(a.SoundSize),
+		SoundType: uint8(a.SoundType), AACPacketType: uint8(a.AACPacketType),
 	}
 	e = h.withBody(e, body, r)
 	h.add(e)
@@ -172,13 +181,13 @@ func (h *handler) OnVideo(ts uint32, payload io.Reader) error {
 	var v tag.VideoData
 	r := bytes.NewReader(body)
 	if err := tag.DecodeVideoData(r, &v); err != nil {
-		e.Err = fmt.Errorf("rtmpserver: decode video header: %w", err)
+		e.Err = fmt.Errorf("rtmptest: decode video header: %w", err)
 		h.add(h.withBody(e, body, r))
 		return nil
 	}
 	e.Video = &VideoHeader{
-		FrameType: v.FrameType, CodecID: v.CodecID,
-		AVCPacketType: v.AVCPacketType, CompositionTime: v.CompositionTime,
+		FrameType: uint8(v.FrameType), CodecID: uint8(v.CodecID),
+		AVCPacketType: uint8(v.AVCPacketType), CompositionTime: v.CompositionTime,
 	}
 	e = h.withBody(e, body, r)
 	h.add(e)
@@ -229,7 +238,7 @@ func (h *handler) OnUnknownDataMessage(ts uint32, data *message.DataMessage) err
 
 func (h *handler) OnClose() {
 	h.endPublish()
-	h.logger.Info("rtmpserver: connection closed", "reason", h.closeReason)
+	h.logger.Info("rtmptest: connection closed", "reason", h.closeReason)
 	h.add(Event{Kind: KindClose, Key: h.key, Err: h.closeReason})
 }
 
@@ -237,7 +246,7 @@ func (h *handler) endPublish() {
 	h.publishing = false
 	if h.rec != nil {
 		if err := h.rec.close(); err != nil {
-			h.logger.Warn("rtmpserver: recording", "err", err)
+			h.logger.Warn("rtmptest: recording", "err", err)
 		}
 		h.rec = nil
 	}
@@ -249,7 +258,7 @@ func (h *handler) record(t *tag.FlvTag) {
 	}
 	if err := h.rec.write(t); err != nil {
 		// Stop recording but keep serving: the publisher is not at fault.
-		h.logger.Warn("rtmpserver: recording stopped", "err", err)
+		h.logger.Warn("rtmptest: recording stopped", "err", err)
 		_ = h.rec.close()
 		h.rec = nil
 	}

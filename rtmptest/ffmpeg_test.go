@@ -1,4 +1,4 @@
-package rtmpserver
+package rtmptest
 
 import (
 	"context"

@@ -1,17 +1,15 @@
-package rtmpserver
+package rtmptest
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/yutopp/go-flv/tag"
 )
 
 // ErrClosed is returned by WaitFor when the server has closed before the
 // condition held.
-var ErrClosed = errors.New("rtmpserver: server closed")
+var ErrClosed = errors.New("rtmptest: server closed")
 
 // Kind says what an Event records.
 type Kind string
@@ -92,21 +90,26 @@ type ConnectInfo struct {
 	Type     string
 }
 
-// AudioHeader is the FLV AUDIODATA header (Adobe FLV 10.1 E.4.2.1).
+// AudioHeader is the FLV AUDIODATA header (Adobe FLV 10.1 E.4.2.1), as
+// numbers: SoundFormat 10 is AAC, whose AACPacketType is 0 for the
+// AudioSpecificConfig and 1 for a frame.
 type AudioHeader struct {
-	SoundFormat   tag.SoundFormat
-	SoundRate     tag.SoundRate
-	SoundSize     tag.SoundSize
-	SoundType     tag.SoundType
-	AACPacketType tag.AACPacketType // only when SoundFormat is AAC
+	SoundFormat   uint8
+	SoundRate     uint8
+	SoundSize     uint8
+	SoundType     uint8
+	AACPacketType uint8 // only when SoundFormat is AAC
 }
 
-// VideoHeader is the FLV VIDEODATA header (Adobe FLV 10.1 E.4.3.1).
+// VideoHeader is the FLV VIDEODATA header (Adobe FLV 10.1 E.4.3.1), as
+// numbers: FrameType 1 is a keyframe, 2 an inter frame; CodecID 7 is AVC,
+// whose AVCPacketType is 0 for the decoder configuration, 1 for a frame
+// and 2 for the end of the sequence.
 type VideoHeader struct {
-	FrameType       tag.FrameType
-	CodecID         tag.CodecID
-	AVCPacketType   tag.AVCPacketType // only when CodecID is AVC
-	CompositionTime int32             // milliseconds, only when CodecID is AVC
+	FrameType       uint8
+	CodecID         uint8
+	AVCPacketType   uint8 // only when CodecID is AVC
+	CompositionTime int32 // milliseconds, only when CodecID is AVC
 }
 
 // String gives a one-line description for test logs, without payloads.

@@ -1,18 +1,31 @@
-// Package rtmpserver is an in-process RTMP ingest server for tests and
-// demos, built on go-rtmp's server. It accepts publishers on a loopback
-// port, keeps a log of everything they send (Events, WaitFor) and can record
-// each publish into an FLV file.
+// Package rtmptest is an RTMP ingest server that runs inside a Go test,
+// the way net/http/httptest runs an HTTP server: start it on a loopback
+// port, publish to its URL, then read back what arrived or record it.
 //
-// One publish per connection is supported: go-rtmp hands audio and video to
-// the handler without their message stream id, so a second simultaneous
-// publish on the same connection is refused.
+//	srv, err := rtmptest.Start(rtmptest.Config{})
+//	…
+//	defer srv.Close()
+//	pub, _ := rtmpsrc.New(rtmpsrc.Config{URL: srv.URL("live", "key"), …})
+//	… pub.Run(ctx) …
+//	for _, e := range srv.Events() { … e.Kind, e.Timestamp, e.Metadata, e.Video … }
+//
+// It keeps a log of every command, metadata and media message a publisher
+// sends, with timestamps and decoded FLV headers (Events, WaitFor); it can
+// record each publish into an FLV file (Config.Record), accept only some
+// applications (Config.Apps), refuse a key (Config.Authorize), and drop
+// every connection on demand, as a failing network would (Disconnect).
+//
+// It is built on go-rtmp's server. One publish per connection is
+// supported: go-rtmp hands audio and video to the handler without their
+// message stream id, so a second simultaneous publish on the same
+// connection is refused.
 //
 // Shortcomings of go-rtmp v0.0.7 handled here, each in one place: its
 // Server.Close leaves connections running (listener.go); it misreads the
 // extended timestamps a conforming client repeats in type-3 chunks
 // (exttime.go); it logs through logrus, and only logs why it dropped a
 // connection or ignored a message (logrus.go).
-package rtmpserver
+package rtmptest
 
 import (
 	"errors"
@@ -37,6 +50,11 @@ type Config struct {
 	// (deleteStream or disconnect). An error refuses the publish. It
 	// defaults to nil: nothing is recorded.
 	Record func(app, key string) (io.WriteCloser, error)
+
+	// Apps, when set, are the only applications a client may connect
+	// to; a connect to another is refused (go-rtmp answers _error and
+	// closes the connection). It defaults to nil: any application.
+	Apps []string
 
 	// Authorize, when set, is called for each publish; an error refuses
 	// it. go-rtmp then answers onStatus NetStream.Publish.Failed (level
@@ -80,7 +98,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("rtmpserver: %w", err)
+		return nil, fmt.Errorf("rtmptest: %w", err)
 	}
 	s := &Server{
 		cfg:    cfg,
@@ -95,7 +113,7 @@ func Start(cfg Config) (*Server, error) {
 		defer close(s.served)
 		_ = s.rtmp.Serve(s.ln)
 	}()
-	logger.Info("rtmpserver: listening", "addr", s.Addr())
+	logger.Info("rtmptest: listening", "addr", s.Addr())
 	return s, nil
 }
 
@@ -105,6 +123,13 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns rtmp://host:port/app/key for this server.
 func (s *Server) URL(app, key string) string {
 	return "rtmp://" + s.Addr() + "/" + app + "/" + key
+}
+
+// Disconnect closes every live connection at once, as a failing network
+// or a crashing server would, and returns how many there were. The server
+// goes on accepting new ones.
+func (s *Server) Disconnect() int {
+	return s.ln.closeAll()
 }
 
 // Close stops accepting, closes every live connection (their recordings are
@@ -127,9 +152,9 @@ func (s *Server) Close() error {
 		s.conns.Wait()
 		s.events.close()
 		if err != nil {
-			s.closeErr = fmt.Errorf("rtmpserver: close: %w", err)
+			s.closeErr = fmt.Errorf("rtmptest: close: %w", err)
 		}
-		s.logger.Info("rtmpserver: closed")
+		s.logger.Info("rtmptest: closed")
 	})
 	return s.closeErr
 }

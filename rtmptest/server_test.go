@@ -1,4 +1,4 @@
-package rtmpserver
+package rtmptest
 
 import (
 	"bytes"
@@ -156,21 +156,21 @@ func TestPublishEventsAndRecording(t *testing.T) {
 			t.Errorf("media %d = %v body %x, want %s ts=%d body %x", i, e, e.Body, m.kind, m.ts, m.body)
 		}
 	}
-	if v := got[0].Video; v == nil || v.FrameType != tag.FrameTypeKeyFrame || v.CodecID != tag.CodecIDAVC ||
-		v.AVCPacketType != tag.AVCPacketTypeSequenceHeader || !bytes.Equal(got[0].Payload, media[0].body[5:]) {
+	if v := got[0].Video; v == nil || v.FrameType != uint8(tag.FrameTypeKeyFrame) || v.CodecID != uint8(tag.CodecIDAVC) ||
+		v.AVCPacketType != uint8(tag.AVCPacketTypeSequenceHeader) || !bytes.Equal(got[0].Payload, media[0].body[5:]) {
 		t.Errorf("AVC sequence header event = %+v payload %x", v, got[0].Payload)
 	}
-	if a := got[1].Audio; a == nil || a.SoundFormat != tag.SoundFormatAAC || a.AACPacketType != tag.AACPacketTypeSequenceHeader ||
+	if a := got[1].Audio; a == nil || a.SoundFormat != uint8(tag.SoundFormatAAC) || a.AACPacketType != uint8(tag.AACPacketTypeSequenceHeader) ||
 		!bytes.Equal(got[1].Payload, []byte{0x12, 0x10}) {
 		t.Errorf("AAC sequence header event = %+v payload %x", a, got[1].Payload)
 	}
-	if v := got[2].Video; v == nil || v.CompositionTime != 80 || v.AVCPacketType != tag.AVCPacketTypeNALU {
+	if v := got[2].Video; v == nil || v.CompositionTime != 80 || v.AVCPacketType != uint8(tag.AVCPacketTypeNALU) {
 		t.Errorf("cts of video 2 = %+v, want 80", v)
 	}
-	if v := got[4].Video; v == nil || v.CompositionTime != -40 || v.FrameType != tag.FrameTypeInterFrame {
+	if v := got[4].Video; v == nil || v.CompositionTime != -40 || v.FrameType != uint8(tag.FrameTypeInterFrame) {
 		t.Errorf("cts of video 4 = %+v, want -40", v)
 	}
-	if a := got[7].Audio; a == nil || a.SoundFormat != tag.SoundFormatMP3 || !bytes.Equal(got[7].Payload, []byte{0x01, 0x02}) {
+	if a := got[7].Audio; a == nil || a.SoundFormat != uint8(tag.SoundFormatMP3) || !bytes.Equal(got[7].Payload, []byte{0x01, 0x02}) {
 		t.Errorf("MP3 event = %+v payload %x", a, got[7].Payload)
 	}
 
