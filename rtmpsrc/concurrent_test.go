@@ -12,8 +12,8 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // TestConcurrentPublishers runs four live publishers with audio in one

@@ -15,8 +15,8 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // throttle is a TCP proxy on loopback that forwards client bytes to the

@@ -10,8 +10,8 @@ import (
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/nginx"
-	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // Streams longer than 2^24 ms (4 h 39 min) need RTMP's extended

@@ -8,8 +8,8 @@ import (
 
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/nginx"
-	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/golivecast/golivecast/internal/testkit"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // TestReconnectNginx stops nginx mid-stream and starts it again on the

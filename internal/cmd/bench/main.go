@@ -55,8 +55,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/nginx"
 	"github.com/golivecast/golivecast/examples/counter/scene"
+	"github.com/golivecast/golivecast/internal/nginx"
 )
 
 var allModes = []string{"golivecast", "recipe", "recipe-turbo", "recipe-matched", "draw"}
