@@ -3,14 +3,12 @@ package rtmpsrc
 import (
 	"bytes"
 	"context"
-	"io"
 	"testing"
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
-	flv "github.com/yutopp/go-flv"
-	flvtag "github.com/yutopp/go-flv/tag"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // flvSpan reads an FLV file and returns, per track, the number of media
@@ -18,34 +16,18 @@ import (
 // timestamp plus one frame of that track.
 func flvSpan(t *testing.T, b []byte, fps, rate int) (videoTags int, videoEnd time.Duration, audioTags int, audioEnd time.Duration) {
 	t.Helper()
-	dec, err := flv.NewDecoder(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		var tg flvtag.FlvTag
-		if err := dec.Decode(&tg); err != nil {
-			if err != io.EOF {
-				t.Fatalf("reading the FLV: %v", err)
-			}
-			return
-		}
-		ts := time.Duration(tg.Timestamp) * time.Millisecond
-		switch d := tg.Data.(type) {
-		case *flvtag.VideoData:
-			io.Copy(io.Discard, d.Data)
-			if d.AVCPacketType == flvtag.AVCPacketTypeNALU {
-				videoTags++
-				videoEnd = ts + time.Second/time.Duration(fps)
-			}
-		case *flvtag.AudioData:
-			io.Copy(io.Discard, d.Data)
-			if d.AACPacketType == flvtag.AACPacketTypeRaw {
-				audioTags++
-				audioEnd = ts + time.Duration(encode.AACFrameSamples)*time.Second/time.Duration(rate)
-			}
+	for _, tg := range testkit.ReadFLV(t, b) {
+		switch {
+		case !tg.Media():
+		case tg.Video != nil:
+			videoTags++
+			videoEnd = tg.Time() + time.Second/time.Duration(fps)
+		case tg.Audio != nil:
+			audioTags++
+			audioEnd = tg.Time() + time.Duration(encode.AACFrameSamples)*time.Second/time.Duration(rate)
 		}
 	}
+	return
 }
 
 // runToBuffer runs a file-only publisher to the end and returns the FLV.

@@ -233,7 +233,7 @@ func TestCloseWhileStreaming(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(context.Background()) }()
-	time.Sleep(700 * time.Millisecond)
+	waitFrames(t, p, 5)
 	start := time.Now()
 	p.Close()
 	p.Close()

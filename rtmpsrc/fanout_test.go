@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"testing"
 	"time"
 
-	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/rtmptest"
 )
@@ -206,25 +204,4 @@ func TestShutdown(t *testing.T) {
 	if !deleted || aEnd < vEnd || aEnd > vEnd+int(audioTail/time.Millisecond)+1 {
 		t.Errorf("deleteStream %v; video ends at %d ms, audio at %d ms", deleted, vEnd, aEnd)
 	}
-}
-
-func waitFrames(t *testing.T, p *Publisher, n int64) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); p.Stats().FramesOut < n; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the stream did not get to %d frames: %+v", n, p.Stats())
-		}
-	}
-}
-
-// limitFrames ends src after n frames.
-func limitFrames(src capture.VideoSource, n int) capture.VideoSource {
-	i := 0
-	return capture.VideoSourceFunc(func(ctx context.Context) (capture.Frame, error) {
-		if i >= n {
-			return capture.Frame{}, io.EOF
-		}
-		i++
-		return src.ReadFrame(ctx)
-	})
 }

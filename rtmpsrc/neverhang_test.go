@@ -354,7 +354,7 @@ func TestStopUnblocks(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() { errc <- p.Run(ctx) }()
 			if c.stuck == nil {
-				time.Sleep(300 * time.Millisecond)
+				waitFrames(t, p, 5)
 			} else if !c.stuck(p) {
 				t.Fatalf("the writer never stalled: %+v", p.Stats())
 			}

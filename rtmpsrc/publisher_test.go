@@ -3,44 +3,13 @@ package rtmpsrc
 import (
 	"context"
 	"fmt"
-	"image"
-	"image/color"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/rtmptest"
 )
-
-// testSources returns a video source of n frames (a moving line) and a
-// tone of the same length.
-func testSources(w, h, frames int, fps int, rate, channels int) (capture.VideoSource, capture.AudioSource) {
-	video := capture.Images(func(i int) image.Image {
-		if i >= frames {
-			return nil
-		}
-		img := image.NewRGBA(image.Rect(0, 0, w, h))
-		for x := 0; x < w; x++ {
-			img.SetRGBA(x, (i*2)%h, color.RGBA{255, 255, 255, 255})
-		}
-		return img
-	})
-	tone := capture.Tone(capture.AudioFormat{SampleRate: rate, Channels: channels}, 440, 0.3)
-	tone.Duration = time.Duration(frames) * time.Second / time.Duration(fps)
-	return video, tone
-}
-
-func startServer(t *testing.T) *rtmptest.Server {
-	t.Helper()
-	srv, err := rtmptest.Start(rtmptest.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
-}
 
 // TestPublishToGoRTMPServer publishes a short stream to an in-process
 // go-rtmp server and checks what arrived: command order, metadata,

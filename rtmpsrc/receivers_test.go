@@ -24,7 +24,7 @@ import (
 // ffmpeg in listen mode, nginx-rtmp's HLS segmenter, a viewer that joins
 // mid-stream, and MediaMTX's RTMP stack. Each gets the flash+beep
 // pattern; where a receiver records, the recording must decode cleanly
-// and keep the beeps within lipTolerance of their flashes.
+// and keep the beeps within testkit.LipSyncTolerance of their flashes.
 
 // flashConfig is the lip-sync pattern for seconds of media, live to url.
 func flashConfig(url string, seconds int) Config {
@@ -113,7 +113,7 @@ func TestFFmpegListenReceiver(t *testing.T) {
 			t.Errorf("ffmpeg: %s", line)
 		}
 	}
-	clkCheckLipSync(t, out, seconds)
+	testkit.CheckLipSync(t, out, lipFPS, seconds)
 }
 
 // TestNginxHLS publishes to nginx-rtmp with its HLS segmenter on (2 s
@@ -151,7 +151,7 @@ func TestNginxHLS(t *testing.T) {
 	if err := os.WriteFile(playlist, append(b, "#EXT-X-ENDLIST\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	clkCheckLipSync(t, playlist, seconds)
+	testkit.CheckLipSync(t, playlist, lipFPS, seconds)
 }
 
 // hlsSegments lists the fragments a playlist names, as paths.
@@ -180,12 +180,14 @@ func TestNginxViewerMidStream(t *testing.T) {
 	const seconds, joinAfter, watch = 9, 2500 * time.Millisecond, 4
 	ng := testkit.StartNginx(t, nginx.Options{})
 	url := ng.URL("live", "viewkey")
+	p, err := New(flashConfig(url, seconds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
 	pubErr := make(chan error, 1)
-	go func() {
-		_, err := runPublisher(t, flashConfig(url, seconds), 30*time.Second)
-		pubErr <- err
-	}()
-	time.Sleep(joinAfter)
+	go func() { pubErr <- p.Run(context.Background()) }()
+	waitFrames(t, p, int64(joinAfter*lipFPS/time.Second))
 	out := filepath.Join(t.TempDir(), "viewer.flv")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -202,7 +204,7 @@ func TestNginxViewerMidStream(t *testing.T) {
 	if len(vp) < lipFPS*(watch-2) || !vp[0].Keyframe {
 		t.Errorf("the viewer got %d frames in %d s, the first a keyframe: %v", len(vp), watch, len(vp) > 0 && vp[0].Keyframe)
 	}
-	clkCheckLipSync(t, out, 0)
+	testkit.CheckLipSync(t, out, lipFPS, 0)
 }
 
 // TestGortmplibReceiver publishes to MediaMTX's RTMP stack (gortmplib's

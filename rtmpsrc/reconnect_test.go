@@ -36,9 +36,12 @@ func TestReconnectNginx(t *testing.T) {
 	go func() { errc <- p.Run(context.Background()) }()
 	defer p.Close()
 
-	time.Sleep(1500 * time.Millisecond)
+	waitFrames(t, p, 45)
 	ng.Stop()
-	time.Sleep(700 * time.Millisecond)
+	// Down long enough for a failed attempt and frames dropped.
+	testkit.Eventually(t, 10*time.Second, "frames dropped while nginx is down", func() bool {
+		return p.Stats().FramesDropped[DropReconnect] >= 10
+	})
 	ng.Restart()
 
 	select {
@@ -108,7 +111,7 @@ func TestReconnectContinuesMediaTime(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(context.Background()) }()
 	defer p.Close()
-	time.Sleep(1200 * time.Millisecond)
+	waitFrames(t, p, 36)
 	first := srv.Events()
 	srv.Close()
 	srv2, err := rtmptest.Start(rtmptest.Config{Addr: addr})

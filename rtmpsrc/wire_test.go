@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golivecast/golivecast/internal/testkit"
 	amf0 "github.com/yutopp/go-amf0"
-	flv "github.com/yutopp/go-flv"
 	flvtag "github.com/yutopp/go-flv/tag"
 )
 
@@ -154,38 +153,19 @@ func TestFLVFile(t *testing.T) {
 	if !bytes.HasPrefix(buf.Bytes(), unhex(t, "464c5601 05 00000009 00000000")) {
 		t.Fatalf("header %x", buf.Bytes()[:13])
 	}
-	dec, err := flv.NewDecoder(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tags []flvtag.FlvTag
-	for {
-		var tg flvtag.FlvTag
-		if err := dec.Decode(&tg); err != nil {
-			if err != io.EOF {
-				t.Fatalf("tag %d: %v", len(tags), err)
-			}
-			break
-		}
-		// go-flv hands the body as a reader over the stream; drain it.
-		if r, ok := tg.Data.(io.Reader); ok {
-			io.Copy(io.Discard, r)
-		}
-		tags = append(tags, tg)
-	}
+	tags := testkit.ReadFLV(t, buf.Bytes())
 	if len(tags) != 4 {
 		t.Fatalf("%d tags read back, want 4", len(tags))
 	}
 	// The file holds onMetaData itself, without RTMP's @setDataFrame.
-	sd := tags[0].Data.(*flvtag.ScriptData)
-	if md := sd.Objects["onMetaData"]; md["width"] != 640.0 || md["audiosamplerate"] != 48000.0 || md["stereo"] != true || md["audiochannels"] != 2.0 || md["encoder"] != "golivecast" {
-		t.Errorf("onMetaData %v", sd.Objects)
+	if md := tags[0].Script["onMetaData"]; md["width"] != 640.0 || md["audiosamplerate"] != 48000.0 || md["stereo"] != true || md["audiochannels"] != 2.0 || md["encoder"] != "golivecast" {
+		t.Errorf("onMetaData %v", tags[0].Script)
 	}
-	v := tags[3].Data.(*flvtag.VideoData)
+	v := tags[3].Video
 	if tags[3].Timestamp != 0x01000005 || v.CompositionTime != 33 || v.FrameType != flvtag.FrameTypeInterFrame || v.AVCPacketType != flvtag.AVCPacketTypeNALU {
 		t.Errorf("video tag: ts %x %+v", tags[3].Timestamp, v)
 	}
-	a := tags[2].Data.(*flvtag.AudioData)
+	a := tags[2].Audio
 	if a.SoundFormat != flvtag.SoundFormatAAC || a.AACPacketType != flvtag.AACPacketTypeSequenceHeader {
 		t.Errorf("audio tag %+v", a)
 	}

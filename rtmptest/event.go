@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrClosed is returned by WaitFor when the server has closed before the
@@ -47,6 +48,9 @@ type Event struct {
 	Conn int
 	// Timestamp is the RTMP message timestamp in milliseconds.
 	Timestamp uint32
+	// Arrived is when the server had read the whole message, for tests
+	// of latency and pacing.
+	Arrived time.Time
 
 	// App is set from connect on; Key (the publishing name) from publish
 	// on, and for releaseStream, FCPublish and FCUnpublish, their argument.

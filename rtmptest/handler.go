@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/yutopp/go-flv/tag"
 	rtmp "github.com/yutopp/go-rtmp"
@@ -45,6 +46,9 @@ var _ rtmp.Handler = (*handler)(nil)
 
 func (h *handler) add(e Event) {
 	e.Conn = h.id
+	if e.Arrived.IsZero() {
+		e.Arrived = time.Now()
+	}
 	if e.App == "" {
 		e.App = h.app
 	}

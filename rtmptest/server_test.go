@@ -18,6 +18,7 @@ import (
 	"github.com/yutopp/go-flv/tag"
 
 	"github.com/golivecast/golivecast/internal/rawrtmp"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // sent is one audio or video message a test publisher sends.
@@ -180,11 +181,11 @@ func TestPublishEventsAndRecording(t *testing.T) {
 	if len(recorded) != 1 {
 		t.Fatalf("recorded %v, want one file", recorded)
 	}
-	tags := readFLV(t, recorded[0])
+	tags := testkit.ReadFLVFile(t, recorded[0])
 	if len(tags) != 1+len(media) {
 		t.Fatalf("recording has %d tags, want %d", len(tags), 1+len(media))
 	}
-	if tags[0].typ != tag.TagTypeScriptData || !reflect.DeepEqual(tags[0].script["onMetaData"], metadata) {
+	if tags[0].Type != tag.TagTypeScriptData || !reflect.DeepEqual(tags[0].Script["onMetaData"], map[string]any(metadata)) {
 		t.Errorf("first tag = %+v, want onMetaData %v", tags[0], metadata)
 	}
 	for i, m := range media {
@@ -193,8 +194,8 @@ func TestPublishEventsAndRecording(t *testing.T) {
 		if m.kind == KindVideo {
 			wantType = tag.TagTypeVideo
 		}
-		if tg.typ != wantType || tg.timestamp != m.ts || !bytes.Equal(tg.body, m.body) {
-			t.Errorf("tag %d = %d ts=%d %x, want %d ts=%d %x", i+1, tg.typ, tg.timestamp, tg.body, wantType, m.ts, m.body)
+		if tg.Type != wantType || tg.Timestamp != m.ts || !bytes.Equal(tg.Body, m.body) {
+			t.Errorf("tag %d = %d ts=%d %x, want %d ts=%d %x", i+1, tg.Type, tg.Timestamp, tg.Body, wantType, m.ts, m.body)
 		}
 	}
 }

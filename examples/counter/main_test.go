@@ -95,37 +95,7 @@ func requireOK(t *testing.T, r result) {
 // and decodes without an error.
 func checkRecording(t *testing.T, path string, w, h, frames int) {
 	t.Helper()
-	var video, audio *testkit.Stream
-	streams := testkit.Streams(t, path)
-	for i := range streams {
-		switch streams[i].CodecType {
-		case "video":
-			video = &streams[i]
-		case "audio":
-			audio = &streams[i]
-		}
-	}
-	if video == nil || audio == nil {
-		t.Fatalf("%s: streams %+v, want one video and one audio", path, streams)
-	}
-	if video.CodecName != "h264" || video.Width != w || video.Height != h {
-		t.Errorf("video %s %dx%d, want h264 %dx%d", video.CodecName, video.Width, video.Height, w, h)
-	}
-	if frames > 0 && (video.NbReadFrames < frames-1 || video.NbReadFrames > frames+1) {
-		t.Errorf("%d video frames, want %d±1", video.NbReadFrames, frames)
-	}
-	if frames == 0 && video.NbReadFrames == 0 {
-		t.Errorf("no video frame decoded")
-	}
-	if audio.CodecName != "aac" || audio.SampleRate != 44100 || audio.Channels != 2 {
-		t.Errorf("audio %s %d Hz %d channels, want aac 44100 Hz 2 channels", audio.CodecName, audio.SampleRate, audio.Channels)
-	}
-	if audio.NbReadFrames == 0 {
-		t.Errorf("no audio frame decoded")
-	}
-	if errs := testkit.DecodeErrors(t, path); errs != "" {
-		t.Errorf("%s does not decode cleanly:\n%s", path, errs)
-	}
+	testkit.CheckRecording(t, path, testkit.Recording{Width: w, Height: h, Frames: frames, SampleRate: 44100, Channels: 2})
 }
 
 // With no -url the demo records through its in-process server.
@@ -316,6 +286,7 @@ func TestFlash(t *testing.T) {
 	if m := frames[15].Mean; m > 100 {
 		t.Errorf("frame 15 mean luma %.1f, want the dark background", m)
 	}
+	testkit.CheckLipSync(t, out, 30, 3)
 }
 
 func TestStatusLine(t *testing.T) {

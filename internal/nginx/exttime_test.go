@@ -46,7 +46,7 @@ func TestExtendedTimestamps(t *testing.T) {
 			n.Stop()
 			var got []recorded
 			for _, p := range n.RecordingsOf(c.key) {
-				for _, r := range readFLV(t, p) {
+				for _, r := range readRecording(t, p) {
 					if bytes.Equal(r.body, body) {
 						got = append(got, r)
 					}

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"testing"
 	"time"
 
 	amf0 "github.com/yutopp/go-amf0"
-	flv "github.com/yutopp/go-flv"
 	"github.com/yutopp/go-flv/tag"
 
 	"github.com/golivecast/golivecast/internal/nginx"
@@ -100,7 +98,7 @@ func TestPublishIsRecorded(t *testing.T) {
 	}
 	var got []recorded
 	var headers int
-	for _, r := range readFLV(t, recs[0]) {
+	for _, r := range readRecording(t, recs[0]) {
 		switch {
 		case bytes.Equal(r.body, avcSequenceHeader), bytes.Equal(r.body, aacSequenceHeader):
 			headers++
@@ -240,45 +238,21 @@ func publish(t *testing.T, c *rawrtmp.Conn, n *testkit.Nginx, app, key string) u
 }
 
 // recorded is one FLV tag with its whole body (header bytes included).
+// recorded is a tag as the test sent it or read it back.
 type recorded struct {
 	typ       tag.TagType
 	timestamp uint32
 	body      []byte
 }
 
-func readFLV(t *testing.T, path string) []recorded {
+// readRecording reads a recording back with an independent FLV reader.
+func readRecording(t *testing.T, path string) []recorded {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, err := flv.NewDecoder(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 	var out []recorded
-	for {
-		var tg tag.FlvTag
-		if err := dec.Decode(&tg); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out
-			}
-			t.Fatalf("%s: tag %d: %v", path, len(out), err)
-		}
-		// Re-encoding the decoded header gives back the exact body bytes:
-		// every header bit is kept in the decoded fields.
-		var body bytes.Buffer
-		switch d := tg.Data.(type) {
-		case *tag.AudioData:
-			err = tag.EncodeAudioData(&body, d)
-		case *tag.VideoData:
-			err = tag.EncodeVideoData(&body, d)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, recorded{tg.TagType, tg.Timestamp, body.Bytes()})
+	for _, tg := range testkit.ReadFLVFile(t, path) {
+		out = append(out, recorded{tg.Type, tg.Timestamp, tg.Body})
 	}
+	return out
 }
 
 func portOpen(addr string) bool {

@@ -33,6 +33,7 @@
 //	go run -tags turbojpeg ./internal/bench -modes recipe-turbo
 //	go run ./internal/cmd/bench -url rtmp://host/live -records /var/rec
 //	go run ./internal/cmd/bench -ppm frame.ppm && tjbench frame.ppm 90 -subsamp 420
+//	go run -tags extlib ./internal/cmd/bench -latency -runs 10 -duration 33ms  # a stream's fixed costs
 //
 // It needs Linux (/proc), ffmpeg and ffprobe, and nginx with the RTMP
 // module unless -url is given.
@@ -75,8 +76,16 @@ func main() {
 		idleWait = flag.Duration("idle-wait", 10*time.Minute, "the longest wait for -idle")
 		ppm      = flag.String("ppm", "", "write one picture of the content (frame 123) to this file as a binary PPM, for external JPEG tools, and exit")
 		wmode    = flag.String("worker", "", "(internal) stream one run in this mode to -url and print the result")
+		lat      = flag.Bool("latency", false, "time a stream's fixed costs (start, first media, unpublish, exit) over -runs runs of -duration")
 	)
 	flag.Parse()
+	if *lat {
+		if err := runLatency(*runs, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *ppm != "" {
 		if err := writePPM(*ppm, 123); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
