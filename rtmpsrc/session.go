@@ -2,9 +2,6 @@ package rtmpsrc
 
 import (
 	"bufio"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -66,82 +62,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// dialOptions are the connection settings taken from Config.
-type dialOptions struct {
-	tls          *tls.Config
-	dialContext  func(ctx context.Context, network, addr string) (net.Conn, error)
-	dialTimeout  time.Duration
-	setupTimeout time.Duration
-	writeTimeout time.Duration
-	chunkSize    int
-	sendBuffer   int
-	log          *slog.Logger
-}
-
-// dialSession connects, shakes hands, connects to the application,
-// creates a stream and publishes to it, returning once the server said
-// NetStream.Publish.Start. Every step is bounded by ctx and the timeouts.
-func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
-	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
-	nc, err := o.dialContext(dctx, "tcp", u.Addr())
-	cancel()
-	if err != nil {
-		return nil, classifyNetErr(ctx, fmt.Sprintf("connect to %s", u.Addr()), err)
-	}
-	if tc, ok := nc.(*net.TCPConn); ok && o.sendBuffer > 0 {
-		_ = tc.SetWriteBuffer(o.sendBuffer)
-	}
-	if u.Scheme == "rtmps" {
-		cfg := o.tls.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Host
-		}
-		tc := tls.Client(nc, cfg)
-		hctx, cancel := context.WithTimeout(ctx, o.setupTimeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			nc.Close()
-			return nil, classifyTLSErr(ctx, u, err)
-		}
-		nc = tc
-	}
-	c := &session{
-		nc:  nc,
-		u:   u,
-		log: o.log,
-		// Small: bytes waiting here are latency the send queue cannot see.
-		bw:       bufio.NewWriterSize(nc, 4<<10),
-		wtimeout: o.writeTimeout,
-		done:     make(chan struct{}),
-	}
-	c.cw = chunkWriter{w: c.bw, size: 128}
-	c.counter = &countingReader{r: bufio.NewReaderSize(nc, 16<<10)}
-	c.cr = newChunkReader(c.counter)
-
-	// The setup reads and writes in this goroutine; the deadline bounds
-	// them and the context can cut them short.
-	_ = nc.SetDeadline(time.Now().Add(o.setupTimeout))
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	err = c.setup(o.chunkSize)
-	if !stop() || ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		nc.Close()
-		close(c.done)
-		return nil, err
-	}
-	_ = nc.SetDeadline(time.Time{})
-	c.started = time.Now()
-	c.established.Store(true)
-	go c.readLoop()
-	return c, nil
-}
-
 // publishSettle is how soon after NetStream.Publish.Start a close counts
 // as a refusal: nginx-rtmp answers a publish its access rules deny with
 // NetStream.Publish.Start and closes the socket at once.
@@ -180,173 +100,6 @@ func (c *session) settle() error {
 		}
 	}
 	return c.refusal()
-}
-
-func classifyNetErr(ctx context.Context, what string, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%w: %s: %w", ErrTimeout, what, err)
-	}
-	return fmt.Errorf("rtmpsrc: %s: %w", what, err)
-}
-
-func classifyTLSErr(ctx context.Context, u *URL, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	var ue x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ce x509.CertificateInvalidError
-	var ve *tls.CertificateVerificationError
-	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) || errors.As(err, &ve) {
-		return fmt.Errorf("rtmpsrc: TLS certificate of %s not trusted: %w", u.Host, err)
-	}
-	return classifyNetErr(ctx, "TLS handshake with "+u.Addr(), err)
-}
-
-// step wraps an error of the setup with what was being done.
-func (c *session) step(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *StatusError
-	if errors.As(err, &se) || errors.Is(err, ErrProtocol) {
-		return err
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%w: %s with %s: no answer", ErrTimeout, what, c.u.Addr())
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return fmt.Errorf("%w: %s: server %s closed the connection", ErrConnectionLost, what, c.u.Addr())
-	}
-	return fmt.Errorf("rtmpsrc: %s with %s: %w", what, c.u.Addr(), err)
-}
-
-func (c *session) setup(chunkSize int) error {
-	if err := clientHandshake(c.counter, c.nc); err != nil {
-		return c.step("handshake", err)
-	}
-	if chunkSize > 0 {
-		var p [4]byte
-		binary.BigEndian.PutUint32(p[:], uint32(chunkSize))
-		if err := c.cw.writeMessage(csidControl, msgSetChunkSize, 0, 0, p[:]); err != nil {
-			return c.step("set chunk size", err)
-		}
-		c.cw.size = chunkSize
-	}
-	connect := amfAppend(nil, "connect", 1, amfObj{
-		{"app", c.u.App},
-		{"type", "nonprivate"},
-		{"flashVer", "FMLE/3.0 (compatible; golivecast)"},
-		{"tcUrl", c.u.TCURL()},
-	})
-	if err := c.command(0, connect); err != nil {
-		return c.step("connect", err)
-	}
-	if _, err := c.await("connect", 1); err != nil {
-		err = c.step("connect", err)
-		if errors.Is(err, ErrConnectionLost) {
-			// nginx-rtmp closes without a word on an unknown application.
-			err = fmt.Errorf("%w (is %q an application of this server?)", err, c.u.App)
-		}
-		return err
-	}
-	// releaseStream and FCPublish are what the platforms' own encoders
-	// send before createStream; servers that do not know them ignore
-	// them or answer _error, which is harmless.
-	if err := c.command(0, amfAppend(nil, "releaseStream", 2, nil, c.u.Key)); err != nil {
-		return c.step("releaseStream", err)
-	}
-	if err := c.command(0, amfAppend(nil, "FCPublish", 3, nil, c.u.Key)); err != nil {
-		return c.step("FCPublish", err)
-	}
-	if err := c.command(0, amfAppend(nil, "createStream", 4, nil)); err != nil {
-		return c.step("createStream", err)
-	}
-	res, err := c.await("createStream", 4)
-	if err != nil {
-		return c.step("createStream", err)
-	}
-	id, ok := firstNumber(res)
-	if !ok || id < 1 || id > 1<<24 {
-		return fmt.Errorf("%w: createStream answered without a usable stream id (%s)", ErrProtocol, c.redact(fmt.Sprint(res)))
-	}
-	c.streamID = uint32(id)
-	if err := c.command(c.streamID, amfAppend(nil, "publish", 5, nil, c.u.Key, "live")); err != nil {
-		return c.step("publish", err)
-	}
-	return c.step("publish", c.awaitPublish())
-}
-
-func firstNumber(vals []any) (float64, bool) {
-	for _, v := range vals {
-		if f, ok := v.(float64); ok {
-			return f, true
-		}
-	}
-	return 0, false
-}
-
-// command writes an AMF0 command and flushes it.
-func (c *session) command(streamID uint32, body []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.cw.writeMessage(csidCommand, msgCommandAMF0, streamID, 0, body); err != nil {
-		return err
-	}
-	return c.bw.Flush()
-}
-
-// await reads until the answer to transaction tx. Anything else that
-// arrives is handled on the way.
-func (c *session) await(cmd string, tx float64) ([]any, error) {
-	for {
-		m, err := c.cr.readMessage()
-		if err != nil {
-			return nil, err
-		}
-		name, mtx, args, err := c.handle(m)
-		if err != nil {
-			return nil, err
-		}
-		if mtx != tx || (name != "_result" && name != "_error") {
-			continue
-		}
-		if name == "_error" {
-			return nil, c.statusError(cmd, args)
-		}
-		return args, nil
-	}
-}
-
-// awaitPublish reads until the server accepts or refuses the publish.
-func (c *session) awaitPublish() error {
-	for {
-		m, err := c.cr.readMessage()
-		if err != nil {
-			return err
-		}
-		name, tx, args, err := c.handle(m)
-		if err != nil {
-			return err
-		}
-		switch {
-		case name == "onStatus":
-			level, code, _ := statusInfo(args)
-			if code == "NetStream.Publish.Start" {
-				return nil
-			}
-			if level == "error" {
-				return c.statusError("publish", args)
-			}
-		case name == "_error" && tx == 5:
-			return c.statusError("publish", args)
-		}
-	}
 }
 
 // statusInfo finds level, code and description in the info object of an

@@ -34,6 +34,7 @@
 //	go run ./internal/cmd/bench -url rtmp://host/live -records /var/rec
 //	go run ./internal/cmd/bench -ppm frame.ppm && tjbench frame.ppm 90 -subsamp 420
 //	go run -tags extlib ./internal/cmd/bench -latency -runs 10 -duration 33ms  # a stream's fixed costs
+//	go run -tags extlib ./internal/cmd/bench -fanout -runs 3 -duration 20s     # one encode, several destinations
 //
 // It needs Linux (/proc), ffmpeg and ffprobe, and nginx with the RTMP
 // module unless -url is given.
@@ -77,8 +78,17 @@ func main() {
 		ppm      = flag.String("ppm", "", "write one picture of the content (frame 123) to this file as a binary PPM, for external JPEG tools, and exit")
 		wmode    = flag.String("worker", "", "(internal) stream one run in this mode to -url and print the result")
 		lat      = flag.Bool("latency", false, "time a stream's fixed costs (start, first media, unpublish, exit) over -runs runs of -duration")
+		fan      = flag.Bool("fanout", false, "CPU and memory of one encode to 1, 2 and 4 destinations, against as many separate processes")
+		dests    = flag.Int("dests", 1, "(internal, with -worker golivecast) destinations of the one encode")
 	)
 	flag.Parse()
+	if *fan {
+		if err := runFanout(*runs, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *lat {
 		if err := runLatency(*runs, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -94,7 +104,7 @@ func main() {
 		return
 	}
 	if *wmode != "" {
-		r, err := worker(*wmode, *url, *duration)
+		r, err := worker(*wmode, *url, *duration, *dests)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench worker:", err)
 			os.Exit(1)

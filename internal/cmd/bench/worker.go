@@ -80,7 +80,7 @@ type result struct {
 }
 
 // worker streams one run to url and fills in what it measured itself.
-func worker(mode, url string, d time.Duration) (*result, error) {
+func worker(mode, url string, d time.Duration, dests int) (*result, error) {
 	start := time.Now()
 	r := &result{Mode: mode, Build: x264Build}
 	frames := int(d.Seconds()*fps + 0.5)
@@ -90,7 +90,7 @@ func worker(mode, url string, d time.Duration) (*result, error) {
 	}
 	switch mode {
 	case "golivecast":
-		err = runGolivecast(r, url, d, frames, sc)
+		err = runGolivecast(r, url, d, frames, sc, dests)
 	case "recipe":
 		err = runRecipe(r, url, d, frames, sc, false, nil)
 	case "recipe-turbo":
@@ -118,7 +118,9 @@ func worker(mode, url string, d time.Duration) (*result, error) {
 }
 
 // runGolivecast is mode (a): the library, in process.
-func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene.Scene) error {
+// With dests > 1, the one encode goes to dests destinations: url-1,
+// url-2, ….
+func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene.Scene, dests int) error {
 	video := capture.Images(func(i int) image.Image {
 		if i >= frames {
 			return nil
@@ -127,10 +129,18 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 	})
 	tone := capture.Tone(audioFormat, toneHz, toneAmplitude)
 	tone.Duration = d
+	var to []rtmpsrc.Destination
+	for i := range dests {
+		u := url
+		if dests > 1 {
+			u = fmt.Sprintf("%s-%d", url, i+1)
+		}
+		to = append(to, rtmpsrc.Destination{URL: u})
+	}
 	pub, err := rtmpsrc.New(rtmpsrc.Config{
-		URL:   url,
-		Video: video,
-		Audio: tone,
+		Destinations: to,
+		Video:        video,
+		Audio:        tone,
 		VideoEncoder: encode.H264Options{
 			Width: width, Height: height,
 			FrameRate: encode.Rational{Num: fps, Den: 1},
