@@ -35,8 +35,13 @@ func (q *sendQueue) push(t tag) {
 			q.waitKey = false
 		}
 	}
-	if q.head > 0 && q.head == len(q.tags) {
-		q.tags, q.head = q.tags[:0], 0 // reuse the array once emptied
+	if q.head > 0 && len(q.tags) == cap(q.tags) {
+		// Reuse the array's front, which pop has emptied, before append
+		// would grow it: a queue that never quite empties stays the size
+		// it needs.
+		n := copy(q.tags, q.tags[q.head:])
+		clear(q.tags[n:])
+		q.tags, q.head = q.tags[:n], 0
 	}
 	q.tags = append(q.tags, t)
 	q.relieve()
