@@ -312,19 +312,40 @@ var errSourceBroke = errors.New("test source broke")
 // Run within a second whatever the connection is stuck in, with the
 // default 10 s timeouts.
 func TestStopUnblocks(t *testing.T) {
-	silent := func(t *testing.T) string { return fakeServer(t, drain) }
+	// A server that reads what comes and never answers: the publisher is
+	// stuck in its setup once the server has read its first bytes.
+	var heard chan struct{}
+	silent := func(t *testing.T) string {
+		heard = make(chan struct{})
+		var once sync.Once
+		return fakeServer(t, func(c net.Conn) {
+			var b [1]byte
+			if _, err := c.Read(b[:]); err == nil {
+				once.Do(func() { close(heard) })
+			}
+			drain(c)
+		})
+	}
 	silentTLS := func(t *testing.T) string { return "rtmps" + strings.TrimPrefix(silent(t), "rtmp") }
+	inSetup := func(*Publisher) bool {
+		select {
+		case <-heard:
+			return true
+		case <-time.After(10 * time.Second):
+			return false
+		}
+	}
 	for _, c := range []struct {
 		name  string
 		url   func(*testing.T) string
 		mod   func(*Config)
-		stuck func(*Publisher) bool // when to stop; nil: after 300 ms
+		stuck func(*Publisher) bool // waits until the publisher is stuck
 		how   string                // "close", "cancel" or "source"
 	}{
-		{"Close in RTMP setup", silent, nil, nil, "close"},
-		{"cancel in RTMP setup", silent, nil, nil, "cancel"},
-		{"Close in TLS handshake", silentTLS, nil, nil, "close"},
-		{"cancel in TLS handshake", silentTLS, nil, nil, "cancel"},
+		{"Close in RTMP setup", silent, nil, inSetup, "close"},
+		{"cancel in RTMP setup", silent, nil, inSetup, "cancel"},
+		{"Close in TLS handshake", silentTLS, nil, inSetup, "close"},
+		{"cancel in TLS handshake", silentTLS, nil, inSetup, "cancel"},
 		{"Close in a stalled write", stallingServer, noisy, writerStalled(), "close"},
 		{"cancel in a stalled write", stallingServer, noisy, writerStalled(), "cancel"},
 		{"source fails in a stalled write", stallingServer, noisy, writerStalled(), "source"},
@@ -353,9 +374,7 @@ func TestStopUnblocks(t *testing.T) {
 			defer cancel()
 			errc := make(chan error, 1)
 			go func() { errc <- p.Run(ctx) }()
-			if c.stuck == nil {
-				waitFrames(t, p, 5)
-			} else if !c.stuck(p) {
+			if !c.stuck(p) {
 				t.Fatalf("the writer never stalled: %+v", p.Stats())
 			}
 			start := time.Now()
