@@ -40,6 +40,17 @@ type VideoSource interface {
 	ReadFrame(ctx context.Context) (Frame, error)
 }
 
+// NewestOnlySource is a VideoSource that keeps only the newest frame of a
+// producer running on its own clock, as VideoPush and LatestSource do. A
+// publisher asks such a source for a frame when each frame is due, not
+// ahead of time as it asks a source that draws on demand, so that the
+// frame it sends is the newest at that moment.
+type NewestOnlySource interface {
+	VideoSource
+	// NewestOnly marks the source; it does nothing.
+	NewestOnly()
+}
+
 // VideoSourceFunc returns a VideoSource whose ReadFrame calls read.
 func VideoSourceFunc(read func(ctx context.Context) (Frame, error)) VideoSource {
 	return videoFunc(read)

@@ -43,6 +43,9 @@ func Latest(src VideoSource) *LatestSource {
 	return l
 }
 
+// NewestOnly marks LatestSource as a NewestOnlySource.
+func (l *LatestSource) NewestOnly() {}
+
 func (l *LatestSource) run(ctx context.Context, src VideoSource) {
 	defer close(l.done)
 	// Closing the push only after err is recorded lets a reader that sees

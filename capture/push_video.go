@@ -200,6 +200,9 @@ func (p *VideoPush) ReadFrame(ctx context.Context) (Frame, error) {
 	}
 }
 
+// NewestOnly marks VideoPush as a NewestOnlySource.
+func (p *VideoPush) NewestOnly() {}
+
 // Close ends the source: writes fail with ErrClosed and ReadFrame returns
 // io.EOF once the pending frame, if any, was read. Close is idempotent,
 // safe from any goroutine, and always returns nil.

@@ -35,7 +35,7 @@ func TestSendQueuePolicy(t *testing.T) {
 	if drops[DropCongestion] != 2 || drops[DropCongestionGOP] != 2 || !q.waitKey {
 		t.Fatalf("drops %v, waitKey %v", drops, q.waitKey)
 	}
-	q.push(queueTag(flvTagAudio, 5*frame, true, false)) // audio is kept whatever the latency
+	q.push(queueTag(flvTagAudio, 5*frame, true, false))  // audio is kept whatever the latency
 	q.push(queueTag(flvTagVideo, 6*frame, false, false)) // dropped: not a key
 	q.push(queueTag(flvTagVideo, 7*frame, true, false))  // kept
 	var video, audio, keys int

@@ -35,9 +35,14 @@ type videoLoop struct {
 	keyframe *atomic.Bool    // set to ask for a keyframe
 	stop     <-chan struct{} // closed by Shutdown: the picture ends now
 
-	// The reader goroutine hands pictures over one at a time.
+	// The reader goroutine hands pictures over one at a time. A source
+	// that keeps only its newest picture is asked when a frame is due
+	// (want), so that the picture sent is the newest then; others are
+	// asked ahead, so that a source that draws on demand draws while the
+	// previous picture encodes.
 	frames  chan capture.Frame
 	taken   chan struct{}
+	want    chan struct{}
 	readErr chan error
 
 	own         *image.YCbCr
@@ -57,6 +62,9 @@ func (v *videoLoop) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { stopReading(); wg.Wait() }()
 	v.frames, v.taken, v.readErr = make(chan capture.Frame), make(chan struct{}), make(chan error, 1)
+	if _, ok := v.src.(capture.NewestOnlySource); ok && v.clock.live && !v.timestamped {
+		v.want = make(chan struct{}, 1)
+	}
 	wg.Go(func() { v.read(rctx) })
 
 	repeat := time.NewTimer(0)
@@ -68,6 +76,12 @@ func (v *videoLoop) run(ctx context.Context) error {
 			pts = mediatime.Duration(i, int64(v.rate.Den), int64(v.rate.Num))
 			if err := v.pace.wait(ctx, pts); err != nil {
 				return err
+			}
+			if v.want != nil {
+				select {
+				case v.want <- struct{}{}:
+				default: // asked already, and still waiting for a picture
+				}
 			}
 		}
 		f, got, err := v.nextFrame(ctx, pts, repeat)
@@ -93,11 +107,18 @@ func (v *videoLoop) run(ctx context.Context) error {
 	}
 }
 
-// read asks the source for pictures, the next one as soon as the last is
-// copied, so that a source that draws on demand draws while the previous
-// picture encodes.
+// read asks the source for pictures: when one is due, for a source that
+// keeps only its newest; otherwise the next one as soon as the last is
+// copied.
 func (v *videoLoop) read(ctx context.Context) {
 	for {
+		if v.want != nil {
+			select {
+			case <-v.want:
+			case <-ctx.Done():
+				return
+			}
+		}
 		f, err := v.src.ReadFrame(ctx)
 		if err == nil && f.Image == nil {
 			err = errors.New("rtmpsrc: video source returned a frame without an image")
