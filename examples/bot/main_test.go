@@ -1,0 +1,448 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/golivecast/golivecast/internal/testkit"
+	"github.com/golivecast/golivecast/rtmptest"
+)
+
+// These tests run the example as a user does: its command line, its
+// stdin, its exit status and what it prints, and the stream checked by an
+// independent decoder (ffprobe, ffmpeg).
+
+// The example is this test binary itself: run with runAsBot=1 in its
+// environment, TestMain calls main instead of the tests, so the program
+// is built once, by go test, with the test's flags (-race included).
+const runAsBot = "GOLIVECAST_BOT_AS_PROGRAM"
+
+var botBin string
+
+// botEnv is the environment of a run. A race-enabled binary sleeps 1 s
+// on exit by default, which would blur how quickly the program stops.
+var botEnv = append(os.Environ(), runAsBot+"=1", "GORACE=atexit_sleep_ms=0")
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsBot) == "1" {
+		main()
+		os.Exit(0)
+	}
+	var err error
+	if botBin, err = os.Executable(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// The stream the tests ask for: small, so that the race-enabled encoder
+// keeps up on a small machine.
+const (
+	testW, testH = 320, 240
+	testFPS      = 30
+	frame        = time.Second / testFPS
+)
+
+type result struct {
+	stdout, stderr string
+	code           int
+	took           time.Duration
+}
+
+// runBot runs the example with args, killing it after limit.
+func runBot(t *testing.T, limit time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, botBin, args...)
+	cmd.Env = botEnv
+	cmd.Dir = t.TempDir()
+	cmd.WaitDelay = time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), took: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("bot %s: still running after %v; stderr:\n%s", strings.Join(args, " "), limit, lines(r.stderr))
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("bot: %v", err)
+	}
+	return r
+}
+
+// lines shows the status line's carriage returns as line breaks.
+func lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
+
+func requireOK(t *testing.T, r result) {
+	t.Helper()
+	t.Logf("exited %d after %v", r.code, r.took.Round(time.Millisecond))
+	if r.code != 0 {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", r.code, lines(r.stderr))
+	}
+}
+
+// checkRecording decodes an FLV and checks it carries H.264 of the test
+// size (frames of it when frames > 0) and 44.1 kHz stereo AAC, and
+// decodes without an error.
+func checkRecording(t *testing.T, path string, frames int) {
+	t.Helper()
+	var video, audio *testkit.Stream
+	streams := testkit.Streams(t, path)
+	for i := range streams {
+		switch streams[i].CodecType {
+		case "video":
+			video = &streams[i]
+		case "audio":
+			audio = &streams[i]
+		}
+	}
+	if video == nil || audio == nil {
+		t.Fatalf("%s: streams %+v, want one video and one audio", path, streams)
+	}
+	if video.CodecName != "h264" || video.Width != testW || video.Height != testH {
+		t.Errorf("video %s %dx%d, want h264 %dx%d", video.CodecName, video.Width, video.Height, testW, testH)
+	}
+	if frames > 0 && (video.NbReadFrames < frames-1 || video.NbReadFrames > frames+1) {
+		t.Errorf("%d video frames, want %d±1", video.NbReadFrames, frames)
+	}
+	if video.NbReadFrames == 0 {
+		t.Errorf("no video frame decoded")
+	}
+	if audio.CodecName != "aac" || audio.SampleRate != 44100 || audio.Channels != 2 {
+		t.Errorf("audio %s %d Hz %d channels, want aac 44100 Hz 2 channels", audio.CodecName, audio.SampleRate, audio.Channels)
+	}
+	if audio.NbReadFrames == 0 {
+		t.Errorf("no audio frame decoded")
+	}
+	if errs := testkit.DecodeErrors(t, path); errs != "" {
+		t.Errorf("%s does not decode cleanly:\n%s", path, errs)
+	}
+}
+
+// startServer starts an in-process RTMP server that records each publish
+// into dir.
+func startServer(t *testing.T, dir string) *rtmptest.Server {
+	t.Helper()
+	srv, err := rtmptest.Start(rtmptest.Config{
+		DropPayloads: true,
+		Record: func(app, key string) (io.WriteCloser, error) {
+			return os.Create(filepath.Join(dir, app+".flv"))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// count returns how many events satisfy match.
+func count(events []rtmptest.Event, match func(rtmptest.Event) bool) int {
+	n := 0
+	for _, e := range events {
+		if match(e) {
+			n++
+		}
+	}
+	return n
+}
+
+func isFrame(e rtmptest.Event) bool {
+	return e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1
+}
+
+func isAudio(e rtmptest.Event) bool {
+	return e.Kind == rtmptest.KindAudio && e.Audio.AACPacketType == 1
+}
+
+// checkUnpublished checks that the publisher ended its stream with an
+// unpublish, then closed the connection itself.
+func checkUnpublished(t *testing.T, srv *rtmptest.Server) []rtmptest.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
+		return count(ev, func(e rtmptest.Event) bool { return e.Kind == rtmptest.KindClose }) > 0
+	}); err != nil {
+		t.Fatalf("waiting for the connection to close: %v", err)
+	}
+	events := srv.Events()
+	if count(events, func(e rtmptest.Event) bool { return e.Kind == rtmptest.KindDeleteStream }) != 1 {
+		t.Errorf("no deleteStream: the stream did not end with an unpublish")
+	}
+	for _, e := range events {
+		if e.Kind == rtmptest.KindClose && e.Err != nil {
+			t.Errorf("connection ended with %v, want a clean hang-up", e.Err)
+		}
+	}
+	return events
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
+
+// changes returns the media times of the frames that differ from the
+// frame before: where a new card appears. A new card changes its text,
+// avatar and colour, many pixels by dozens of levels of luma; a repeated
+// picture differs only by coding noise, a few levels.
+func changes(t *testing.T, path string) []time.Duration {
+	t.Helper()
+	luma := testkit.VideoLuma(t, path, 64, 48)
+	var at []time.Duration
+	for i := 1; i < len(luma); i++ {
+		changed := 0
+		for j, p := range luma[i].Pix {
+			if d := int(p) - int(luma[i-1].Pix[j]); d > 24 || d < -24 {
+				changed++
+			}
+		}
+		if changed > len(luma[i].Pix)/50 {
+			at = append(at, luma[i].PTS-luma[0].PTS)
+		}
+	}
+	return at
+}
+
+// chimeOnsets returns the media times at which a chime starts: where the
+// peak of the last millisecond first exceeds a tenth of full scale (well
+// above AAC noise), after at least 100 ms of quiet. Sample 0 of the
+// decoded PCM is the first audio packet's, and media time 0 is the first
+// video packet's.
+func chimeOnsets(t *testing.T, path string) []time.Duration {
+	t.Helper()
+	const rate = 44100
+	vp, ap := testkit.Packets(t, path, "v"), testkit.Packets(t, path, "a")
+	pcm := testkit.AudioPCM(t, path, rate)
+	if len(vp) == 0 || len(ap) == 0 {
+		t.Fatalf("%d video and %d audio packets", len(vp), len(ap))
+	}
+	if len(pcm) != 1024*len(ap) {
+		t.Fatalf("%d decoded samples for %d AAC packets: the PCM is not aligned to the first packet", len(pcm), len(ap))
+	}
+	first := vp[0].PTS
+	for _, p := range vp {
+		first = min(first, p.PTS)
+	}
+	const threshold = 3276
+	win := rate / 1000
+	var onsets []time.Duration
+	quiet := rate // the start counts as after quiet
+	for i := 0; i+win <= len(pcm); i += win {
+		loud := false
+		for _, s := range pcm[i : i+win] {
+			if int(s) > threshold || int(s) < -threshold {
+				loud = true
+				break
+			}
+		}
+		if loud && quiet >= rate/10 {
+			onsets = append(onsets, time.Duration(i)*time.Second/rate+ap[0].PTS-first)
+		}
+		if loud {
+			quiet = 0
+		} else {
+			quiet += win
+		}
+	}
+	return onsets
+}
+
+// near reports whether got is within [want-early, want+late].
+func near(got, want, early, late time.Duration) bool {
+	return got >= want-early && got <= want+late
+}
+
+// With a script, each message is shown at its time: the card is in the
+// frame due then, and its chime starts with it. In between, the bot draws
+// nothing, and the stream still has 30 frames a second.
+func TestScript(t *testing.T) {
+	testkit.RequireFFmpeg(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "chat.txt")
+	err := os.WriteFile(script, []byte("# two messages, and one after the end\n"+
+		"0.5 alice: hello there\n"+
+		"1.5 bob: a second message, long enough to wrap over more than one line\n"+
+		"60 carol: never shown\n"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "b.flv")
+	r := runBot(t, 15*time.Second, "-script", script, "-duration", "3s", "-size", fmt.Sprint(testW, "x", testH), "-out", out)
+	requireOK(t, r)
+	for _, want := range []string{"play it with: ffplay " + out, " cards=2 "} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+		}
+	}
+	checkRecording(t, out, 3*testFPS)
+
+	scripted := []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
+	cards, chimes := changes(t, out), chimeOnsets(t, out)
+	t.Logf("cards at %v, chimes at %v", cards, chimes)
+	if len(cards) != len(scripted) || len(chimes) != len(scripted) {
+		t.Fatalf("%d cards and %d chimes, want %d of each", len(cards), len(chimes), len(scripted))
+	}
+	for i, at := range scripted {
+		// The frame due at the scripted time, or the next one if drawing
+		// the card took long.
+		if !near(cards[i], at, 0, frame) {
+			t.Errorf("card %d in the frame at %v, want the frame at %v (±1)", i+1, cards[i], at)
+		}
+		// The chime rings once the card is handed over: a few
+		// milliseconds after its time, in the frame's interval.
+		if !near(chimes[i], at, 5*time.Millisecond, frame) {
+			t.Errorf("chime %d at %v, want %v to %v", i+1, chimes[i], at, at+frame)
+		}
+	}
+}
+
+// Messages typed on stdin are shown as they come. SIGINT ends the stream
+// quickly with an unpublish, exit status 0 and a complete recording.
+func TestStdinAndInterrupt(t *testing.T) {
+	testkit.RequireFFmpeg(t)
+	const key = "botSecretKey5"
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, botBin, "-url", srv.URL("live", key), "-size", fmt.Sprint(testW, "x", testH))
+	cmd.Env = botEnv
+	cmd.WaitDelay = time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	kill := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	waitFrames := func(n int) {
+		t.Helper()
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer wcancel()
+		if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, isFrame) >= n }); err != nil {
+			kill()
+			t.Fatalf("waiting for %d frames: %v; stderr:\n%s", n, err, lines(stderr.String()))
+		}
+	}
+
+	waitFrames(testFPS / 2)
+	if _, err := io.WriteString(stdin, "carol: hello from stdin\n"); err != nil {
+		kill()
+		t.Fatal(err)
+	}
+	waitFrames(3 * testFPS / 2)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	select {
+	case err := <-exited:
+		took := time.Since(sent)
+		t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
+		if err != nil {
+			t.Fatalf("exit: %v; stderr:\n%s", err, lines(stderr.String()))
+		}
+		if took > 2*time.Second {
+			t.Errorf("took %v to exit after SIGINT, want at most 2s", took)
+		}
+	case <-time.After(5 * time.Second):
+		kill()
+		t.Fatalf("still running 5s after SIGINT; stderr:\n%s", lines(stderr.String()))
+	}
+	if strings.Contains(stderr.String(), key) {
+		t.Errorf("the stream key is in the output:\n%s", lines(stderr.String()))
+	}
+	for _, want := range []string{"bot: live; type a message", " cards=1 "} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, lines(stderr.String()))
+		}
+	}
+	checkUnpublished(t, srv)
+	path := filepath.Join(dir, "live.flv")
+	checkRecording(t, path, 0)
+	cards := changes(t, path)
+	t.Logf("cards at %v", cards)
+	if len(cards) != 1 || cards[0] < 500*time.Millisecond-frame {
+		t.Errorf("cards at %v, want one, after the first half second", cards)
+	}
+}
+
+// Each failure ends the program quickly with status 1 and a single
+// "bot: …" line on stderr that never shows the stream key.
+func TestFailures(t *testing.T) {
+	const key = "botSecretKey9"
+	dir := t.TempDir()
+	script := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string // in the error line
+	}{
+		{"nothing listening", []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", closedPort(t), key)}, "connection refused"},
+		{"no script", []string{"-script", filepath.Join(dir, "missing.txt")}, "no such file"},
+		{"bad script line", []string{"-script", script("bad.txt", "1 alice: hi\nsoon bob: hey\n")}, "bad.txt:2"},
+		{"script out of order", []string{"-script", script("order.txt", "2 alice: hi\n1 bob: hey\n")}, "before the line above"},
+		{"odd size", []string{"-size", "321x240"}, "even"},
+		{"extra argument", []string{"extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Endless (no -duration): the failure itself must end the run.
+			args := append([]string{"-size", "320x240", "-out", filepath.Join(t.TempDir(), "f.flv")}, tt.args...)
+			r := runBot(t, 10*time.Second, args...)
+			t.Logf("after %v: status %d: %q", r.took.Round(time.Millisecond), r.code, r.stderr)
+			if r.code != 1 {
+				t.Errorf("exit status %d, want 1", r.code)
+			}
+			if strings.Contains(r.stdout+r.stderr, key) {
+				t.Errorf("the stream key is in the output")
+			}
+			msg := strings.TrimSuffix(r.stderr, "\n")
+			if r.stdout != "" || strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "bot: ") {
+				t.Errorf("output is not one \"bot: …\" line on stderr:\n%s%s", r.stdout, lines(r.stderr))
+			}
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not contain %q", msg, tt.want)
+			}
+		})
+	}
+}
