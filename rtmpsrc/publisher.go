@@ -41,6 +41,8 @@ type Publisher struct {
 	keyframe atomic.Bool   // asks the video encoder for a keyframe
 	stop     chan struct{} // closed by Shutdown: the sources end now
 	stopOnce sync.Once
+	started  chan struct{} // closed at media time zero
+	startAt  atomic.Pointer[time.Time]
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -55,7 +57,7 @@ func New(cfg Config) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Publisher{cfg: cfg, dests: dests, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Publisher{cfg: cfg, dests: dests, log: cfg.Logger, stop: make(chan struct{}), started: make(chan struct{}), done: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -70,6 +72,21 @@ func (p *Publisher) Stats() Stats {
 		ds[i] = d.stats.snapshot(d.name)
 	}
 	return p.stats.snapshot(ds)
+}
+
+// Started is closed when the stream's media time starts at zero, once
+// every destination is connected; StartedAt then tells the wall time of
+// that instant. A producer that owns its clock (a game) starts its clock
+// then, so that what it makes at its time t is stamped t.
+func (p *Publisher) Started() <-chan struct{} { return p.started }
+
+// StartedAt is the wall time of media time zero (StartTime, if set), or
+// the zero time before the stream starts.
+func (p *Publisher) StartedAt() time.Time {
+	if t := p.startAt.Load(); t != nil {
+		return *t
+	}
+	return time.Time{}
 }
 
 // Close stops a running stream (ending it with an unpublish when the
@@ -235,6 +252,8 @@ func (p *Publisher) stream(ctx context.Context, enc *encoders, out sink) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	clock := &mediaClock{live: len(p.dests) > 0, start: time.Now()}
+	p.startAt.Store(&clock.start)
+	close(p.started)
 	m := &muxer{pace: clock.pacer(), out: out, meta: enc.meta, start: p.cfg.StartTime, stats: &p.stats}
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)

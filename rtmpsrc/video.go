@@ -145,6 +145,11 @@ func (v *videoLoop) read(ctx context.Context) {
 // a loop that is catching up), then repeats the last picture (got false).
 // The end of the source, or Shutdown, is io.EOF.
 func (v *videoLoop) nextFrame(ctx context.Context, pts time.Duration, repeat *time.Timer) (f capture.Frame, got bool, err error) {
+	select {
+	case <-v.stop: // before a picture that is ready too
+		return f, false, io.EOF
+	default:
+	}
 	var timeout <-chan time.Time
 	if v.lastPTS >= 0 && v.clock.live && !v.timestamped {
 		repeat.Reset(max(time.Until(v.clock.at(pts+v.frame)), v.frame/2))

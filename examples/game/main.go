@@ -34,7 +34,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -165,10 +164,9 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	started := make(chan struct{})
 	pub, err := rtmpsrc.New(rtmpsrc.Config{
 		URL:   url,
-		Video: startSignal(video, started),
+		Video: video,
 		Audio: audio,
 		VideoEncoder: encode.H264Options{
 			Width: o.width, Height: o.height,
@@ -190,7 +188,7 @@ func run(args []string, stderr io.Writer) error {
 	stopGame, gameOver := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(gameOver)
-		gameErr = play(newGame(o.width, o.height, format), o, started, stopGame, video, audio, &c)
+		gameErr = play(newGame(o.width, o.height, format), o, pub, stopGame, video, audio, &c)
 	}()
 
 	// When the game is over, or on Ctrl+C, the stream ends now, cleanly:
@@ -251,19 +249,6 @@ func run(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// startSignal returns the push as a video source that closes started when
-// the publisher first asks for a picture. That is when the stream's media
-// time starts at 0, once connected: the game starts its clock then, so
-// that the picture shown at media time t and the sound at t both come
-// from game time t.
-func startSignal(video *capture.VideoPush, started chan<- struct{}) capture.VideoSource {
-	var once sync.Once
-	return capture.VideoSourceFunc(func(ctx context.Context) (capture.Frame, error) {
-		once.Do(func() { close(started) })
-		return video.ReadFrame(ctx)
-	})
-}
-
 // counters are what the game loop tells the status line.
 type counters struct {
 	updates, hits, overflows atomic.Int64
@@ -273,13 +258,15 @@ type counters struct {
 // game to the time elapsed since the stream started, pushes the picture
 // and pushes the sound of exactly that stretch of game time. The updates
 // come at an irregular rate, unrelated to the stream's frame rate.
-func play(g *game, o *options, started, stop <-chan struct{}, video *capture.VideoPush, audio *capture.AudioPush, c *counters) error {
+func play(g *game, o *options, pub *rtmpsrc.Publisher, stop <-chan struct{}, video *capture.VideoPush, audio *capture.AudioPush, c *counters) error {
+	// The game's clock is the stream's: game time t is media time t, so
+	// the picture and the sound of one moment are stamped alike.
 	select {
-	case <-started:
+	case <-pub.Started():
 	case <-stop:
 		return nil
 	}
-	start := time.Now()
+	start := pub.StartedAt()
 	minGap, maxGap := time.Second/time.Duration(o.maxRate), time.Second/time.Duration(o.minRate)
 	timer := time.NewTimer(0)
 	defer timer.Stop()

@@ -196,10 +196,9 @@ func checkFrameRate(t *testing.T, path string) {
 
 // A bounce sound starts at the exact sample of the hit. The picture can
 // show the lit wall only from the next update on (up to 22 ms later), and
-// from the next frame tick (up to 33 ms); the publisher also holds one
-// picture ready ahead of the tick, up to a frame interval old. So the
-// flash comes after the sound, by at most lateFlash.
-const lateFlash = 100 * time.Millisecond
+// from the next frame tick (up to 33 ms). So the flash comes after the
+// sound, by at most lateFlash.
+const lateFlash = 60 * time.Millisecond
 
 // checkBounces finds every wall flash in the picture and every bounce
 // sound in the audio, on the stream's timeline, and checks that they pair
