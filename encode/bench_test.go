@@ -9,8 +9,22 @@ import (
 
 var benchSizes = []struct{ w, h int }{{1280, 720}, {1920, 1080}}
 
-func benchH264(b *testing.B, w, h int, img image.Image) {
-	e, err := NewH264(H264Options{Width: w, Height: h})
+// benchX264Libs are the x264 libraries to measure: the linked one and,
+// when one loads, a system libx264.
+func benchX264Libs(b *testing.B) []*x264Lib {
+	linked, err := linkedX264()
+	if err != nil {
+		b.Fatal(err)
+	}
+	libs := []*x264Lib{linked}
+	if sys, err := loadX264(x264SystemNames...); err == nil && linkedBackend != X264Linked {
+		libs = append(libs, sys)
+	}
+	return libs
+}
+
+func benchH264(b *testing.B, x *x264Lib, w, h int, img image.Image) {
+	e, err := newH264(H264Options{Width: w, Height: h}, x)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,14 +46,20 @@ func benchH264(b *testing.B, w, h int, img image.Image) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
 
+// BenchmarkH264 measures each input path on each x264 library; the
+// library is the last part of the name (YCbCr/720p/system).
 func BenchmarkH264(b *testing.B) {
+	libs := benchX264Libs(b)
 	for _, s := range benchSizes {
 		rgba := pattern(s.w, s.h, 1)
 		ycc := image.NewYCbCr(image.Rect(0, 0, s.w, s.h), image.YCbCrSubsampleRatio420)
 		rgbaToI420(ycc.Y, ycc.Cb, ycc.Cr, rgba.Pix, rgba.Stride, s.w, s.h, false)
-		b.Run(fmt.Sprintf("YCbCr/%dp", s.h), func(b *testing.B) { benchH264(b, s.w, s.h, ycc) })
-		b.Run(fmt.Sprintf("RGBA/%dp", s.h), func(b *testing.B) { benchH264(b, s.w, s.h, rgba) })
-		b.Run(fmt.Sprintf("x264-alone/%dp", s.h), func(b *testing.B) { benchX264Alone(b, s.w, s.h, ycc) })
+		for _, x := range libs {
+			name := func(path string) string { return fmt.Sprintf("%s/%dp/%s", path, s.h, x.info.Backend) }
+			b.Run(name("YCbCr"), func(b *testing.B) { benchH264(b, x, s.w, s.h, ycc) })
+			b.Run(name("RGBA"), func(b *testing.B) { benchH264(b, x, s.w, s.h, rgba) })
+			b.Run(name("x264-alone"), func(b *testing.B) { benchX264Alone(b, x, s.w, s.h, ycc) })
+		}
 	}
 }
 
