@@ -63,17 +63,32 @@ func BenchmarkH264(b *testing.B) {
 	}
 }
 
+// BenchmarkRGBAToI420 compares the Go reference with each C path the CPU
+// runs, on RGBA and on NRGBA (straight alpha) input.
 func BenchmarkRGBAToI420(b *testing.B) {
 	for _, s := range benchSizes {
-		b.Run(fmt.Sprintf("%dp", s.h), func(b *testing.B) {
-			src := pattern(s.w, s.h, 1)
-			y, cb, cr := make([]byte, s.w*s.h), make([]byte, s.w*s.h/4), make([]byte, s.w*s.h/4)
-			b.ReportAllocs()
-			b.SetBytes(int64(len(src.Pix)))
-			for i := 0; i < b.N; i++ {
-				rgbaToI420(y, cb, cr, src.Pix, src.Stride, s.w, s.h, false)
+		src := pattern(s.w, s.h, 1)
+		y, cb, cr := make([]byte, s.w*s.h), make([]byte, s.w*s.h/4), make([]byte, s.w*s.h/4)
+		for _, kind := range []string{"RGBA", "NRGBA"} {
+			straight := kind == "NRGBA"
+			impls := map[string]func(){"go": func() { rgbaToI420Go(y, cb, cr, src.Pix, src.Stride, s.w, s.h, straight) }}
+			for _, p := range i420AvailablePaths() {
+				impls[i420PathNames[p]] = func() { rgbaToI420Path(p, y, cb, cr, src.Pix, src.Stride, s.w, s.h, straight) }
 			}
-		})
+			for _, name := range []string{"go", "scalar", "sse2", "avx2"} {
+				f, ok := impls[name]
+				if !ok {
+					continue
+				}
+				b.Run(fmt.Sprintf("%dp/%s/%s", s.h, kind, name), func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(len(src.Pix)))
+					for b.Loop() {
+						f()
+					}
+				})
+			}
+		}
 	}
 }
 
