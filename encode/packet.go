@@ -11,7 +11,8 @@
 // *image.NRGBA are converted to 4:2:0 (BT.601 limited range) by C code
 // that uses AVX2 or SSE2 when the CPU has them, about 10 times as fast as
 // the Go reference it matches bit for bit; any other image goes through
-// its colour model, pixel by pixel.
+// its colour model, pixel by pixel. Once open, an encoder allocates no
+// Go memory per picture for the first three.
 //
 // # Which x264
 //
