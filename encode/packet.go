@@ -9,7 +9,7 @@
 //
 // A 4:2:0 *image.YCbCr reaches x264 without a copy. *image.RGBA and
 // *image.NRGBA are converted to 4:2:0 (BT.601 limited range) by C code
-// that uses AVX2 or SSE2 when the CPU has them, about 10 times as fast as
+// that uses AVX2 or SSE2 when the CPU has them, 5 to 10 times as fast as
 // the Go reference it matches bit for bit; any other image goes through
 // its colour model, pixel by pixel. Once open, an encoder allocates no
 // Go memory per picture for the first three.
@@ -20,7 +20,7 @@
 // program can encode. On Linux a default build also looks, once per
 // process and at run time, for a system libx264 (libx264.so.165, .164,
 // then libx264.so; Debian and Ubuntu ship it as libx264-164), and uses it
-// when it is usable: it has x264's assembly and encodes about 2.7 times
+// when it is usable: it has x264's assembly and encodes 2.5 to 3 times
 // as fast. Nothing is needed at build time. A library is usable when its
 // X264_BUILD is one whose structures were compared with the ones this
 // package's Go code lays out (164 and 165), and when a check in the

@@ -31,7 +31,7 @@ type X264Backend string
 
 const (
 	// X264Bundled is x264-go's bundled C build of x264: portable, with no
-	// assembly, about 3x slower than a system libx264.
+	// assembly, 2.5 to 3 times as slow as a system libx264.
 	X264Bundled X264Backend = "bundled"
 	// X264System is a system libx264 loaded at run time (Linux).
 	X264System X264Backend = "system"

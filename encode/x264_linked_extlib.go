@@ -3,6 +3,8 @@
 package encode
 
 /*
+// dladdr: in libc since glibc 2.34, in libdl before.
+#cgo linux LDFLAGS: -ldl
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <x264.h>
