@@ -12,11 +12,14 @@ import (
 //	Cb = 128 + (-38 R -  74 G + 112 B) / 256
 //	Cr = 128 + (112 R -  94 G -  18 B) / 256
 
-// rgbaToI420 converts 8-bit RGBA rows into I420 planes. With straight
+// rgbaToI420Go converts 8-bit RGBA rows into I420 planes. With straight
 // (non-premultiplied) alpha the colour is first composited over black,
 // which is what premultiplied RGBA already holds. Chroma is taken from the
 // mean of each 2x2 block. It allocates nothing.
-func rgbaToI420(y, cb, cr, pix []byte, stride, w, h int, straight bool) {
+//
+// It is the reference that the C conversion rgbaToI420 matches bit for
+// bit, and its fallback.
+func rgbaToI420Go(y, cb, cr, pix []byte, stride, w, h int, straight bool) {
 	cw := w / 2
 	for row := 0; row < h; row += 2 {
 		p0 := pix[row*stride : row*stride+4*w]

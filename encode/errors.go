@@ -15,6 +15,9 @@ var (
 	// ErrPartialFrame is returned when PCM does not hold a whole number of
 	// sample frames.
 	ErrPartialFrame = errors.New("encode: PCM is not a whole number of sample frames")
+	// ErrX264Library is returned when the x264 library asked for through
+	// GOLIVECAST_X264 cannot be used (see X264Env).
+	ErrX264Library = errors.New("encode: x264 library unusable")
 	// ErrEncoder is returned when the underlying codec library fails.
 	ErrEncoder = errors.New("encode: codec library failed")
 )

@@ -57,6 +57,20 @@ func ExampleNewH264() {
 	// pts 40ms dts 40ms keyframe false
 }
 
+// Which x264 the H.264 encoders use: a program can show it next to its
+// other settings. GOLIVECAST_X264=bundled, system or a library's path
+// overrides the choice.
+func ExampleX264Info() {
+	info, err := encode.X264Info()
+	if err != nil {
+		log.Fatal(err) // GOLIVECAST_X264 asked for a library that cannot be used
+	}
+	fmt.Println(info) // x264 build 164, system /lib/x86_64-linux-gnu/libx264.so.164, cpu: ... AVX2
+	if info.Backend == encode.X264Bundled {
+		fmt.Println("encoding without assembly:", info.Fallback)
+	}
+}
+
 // The AudioSpecificConfig and the encoder delay a muxer needs before the
 // first frame.
 func ExampleNewAAC() {

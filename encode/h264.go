@@ -3,26 +3,6 @@ package encode
 /*
 #include <stdlib.h>
 #include <stdint.h>
-
-// x264_encoder_encode as x264.h declares it, its structures left opaque:
-// x264.h lives in x264-go's tree, out of reach of this package's includes.
-// The symbol is the same for the bundled and the system library.
-extern int x264_encoder_encode(void *h, void **pp_nal, int *pi_nal, void *pic_in, void *pic_out);
-
-// golivecast_encode_planes encodes a picture whose planes are Go memory.
-// They are passed as call arguments, which cgo keeps in place for the
-// call, and taken out of the C picture before returning: no Go pointer
-// outlives the call, and nothing needs pinning (runtime.Pinner allocates).
-static int golivecast_encode_planes(void *h, void **nals, int *nnal, void *pic_in, void *pic_out,
-		size_t planes_off, uint8_t *y, uint8_t *u, uint8_t *v) {
-	void **planes = (void **)((char *)pic_in + planes_off);
-	planes[0] = y;
-	planes[1] = u;
-	planes[2] = v;
-	int ret = x264_encoder_encode(h, nals, nnal, pic_in, pic_out);
-	planes[0] = planes[1] = planes[2] = NULL;
-	return ret;
-}
 */
 import "C"
 
@@ -202,6 +182,7 @@ type x264Mem struct {
 // use.
 type H264 struct {
 	opts   H264Options
+	x264   *x264Lib // every x264 call goes to this library
 	enc    *x264c.T
 	mem    x264Mem
 	logger cgo.Handle
@@ -221,17 +202,31 @@ type H264 struct {
 	buf          []byte
 }
 
-// NewH264 opens an encoder. On error nothing is left allocated.
+// NewH264 opens an encoder on the x264 library X264Info describes. On
+// error nothing is left allocated.
 func NewH264(opts H264Options) (*H264, error) {
+	x, err := defaultX264()
+	if err != nil {
+		return nil, err
+	}
+	return newH264(opts, x)
+}
+
+// newH264 opens an encoder on library x.
+func newH264(opts H264Options, x *x264Lib) (*H264, error) {
 	opts.setDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	e := &H264{opts: opts, ySize: opts.Width * opts.Height}
+	e := &H264{opts: opts, x264: x, ySize: opts.Width * opts.Height}
 	e.cSize = e.ySize / 4
 	if err := e.open(); err != nil {
 		e.free()
 		return nil, err
+	}
+	if opts.Logger != nil {
+		opts.Logger.Info("encode: H.264 encoder open", "size", fmt.Sprintf("%dx%d", opts.Width, opts.Height),
+			"preset", opts.Preset, "x264", x.info)
 	}
 	return e, nil
 }
@@ -243,7 +238,7 @@ func (e *H264) open() error {
 	if tune == "none" {
 		tune = ""
 	}
-	if x264c.ParamDefaultPreset(&param, o.Preset, tune) < 0 {
+	if e.x264.paramDefaultPreset(&param, o.Preset, tune) < 0 {
 		return fmt.Errorf("%w: preset %q or tune %q unknown to x264", ErrConfig, o.Preset, o.Tune)
 	}
 
@@ -312,18 +307,18 @@ func (e *H264) open() error {
 	param.BRepeatHeaders = 0
 	param.BAud = 0
 
-	if x264c.ParamApplyProfile(&param, o.Profile) < 0 {
+	if e.x264.paramApplyProfile(&param, o.Profile) < 0 {
 		return fmt.Errorf("%w: profile %q rejected by x264 for these options", ErrConfig, o.Profile)
 	}
 
-	e.enc = x264c.EncoderOpen(&param)
+	e.enc = e.x264.encoderOpen(&param)
 	if e.enc == nil {
 		return fmt.Errorf("%w: x264 refused the parameters (%dx%d, %d/%d fps, preset %s, profile %s)",
 			ErrEncoder, o.Width, o.Height, o.FrameRate.Num, o.FrameRate.Den, o.Preset, o.Profile)
 	}
 
 	var actual x264c.Param
-	x264c.EncoderParameters(e.enc, &actual)
+	e.x264.encoderParameters(e.enc, &actual)
 	e.tbNum, e.tbDen = int64(actual.ITimebaseNum), int64(actual.ITimebaseDen)
 	if actual.IBframe > 0 {
 		// x264 stamps the first frames with DTS below their PTS by this
@@ -339,9 +334,9 @@ func (e *H264) open() error {
 	e.mem.nals = (**x264c.Nal)(C.calloc(1, C.size_t(unsafe.Sizeof(uintptr(0)))))
 	e.mem.nnal = (*int32)(C.calloc(1, 4))
 	e.mem.planes = C.malloc(C.size_t(e.ySize + 2*e.cSize))
-	x264c.PictureInit(e.mem.picIn)
+	e.x264.pictureInit(e.mem.picIn)
 
-	n := x264c.EncoderHeaders(e.enc, e.nalSlot(), e.mem.nnal)
+	n := e.x264.encoderHeaders(e.enc, e.mem.nals, e.mem.nnal)
 	if n < 0 {
 		return fmt.Errorf("%w: x264 could not write the stream headers", ErrEncoder)
 	}
@@ -362,8 +357,6 @@ func (e *H264) open() error {
 	e.config = cfg
 	return nil
 }
-
-func (e *H264) nalSlot() []*x264c.Nal { return unsafe.Slice(e.mem.nals, 1) }
 
 // nalList is the array x264 returned in the last call; only its first
 // element pointer is stored, so the rest is reached through unsafe.Slice.
@@ -437,13 +430,10 @@ func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
 		yi := m.YOffset(m.Rect.Min.X, m.Rect.Min.Y)
 		ci := m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
 		pic.Img.IStride[0], pic.Img.IStride[1], pic.Img.IStride[2] = int32(m.YStride), int32(m.CStride), int32(m.CStride)
-		ret = int32(C.golivecast_encode_planes(unsafe.Pointer(e.enc), (*unsafe.Pointer)(unsafe.Pointer(e.mem.nals)),
-			(*C.int)(unsafe.Pointer(e.mem.nnal)), unsafe.Pointer(pic), unsafe.Pointer(e.mem.picOut),
-			C.size_t(unsafe.Offsetof(pic.Img)+unsafe.Offsetof(pic.Img.Plane)),
-			(*C.uint8_t)(&m.Y[yi]), (*C.uint8_t)(&m.Cb[ci]), (*C.uint8_t)(&m.Cr[ci])))
+		ret = e.x264.encodePlanes(e.enc, e.mem.nals, e.mem.nnal, pic, e.mem.picOut, &m.Y[yi], &m.Cb[ci], &m.Cr[ci])
 	} else {
 		e.convert(img)
-		ret = x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, pic, e.mem.picOut)
+		ret = e.x264.encoderEncode(e.enc, e.mem.nals, e.mem.nnal, pic, e.mem.picOut)
 	}
 	if ret < 0 {
 		return nil, fmt.Errorf("%w: x264_encoder_encode returned %d", ErrEncoder, ret)
@@ -481,8 +471,8 @@ func (e *H264) Flush() ([]Packet, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
-	for x264c.EncoderDelayedFrames(e.enc) > 0 {
-		ret := x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, nil, e.mem.picOut)
+	for e.x264.encoderDelayedFrames(e.enc) > 0 {
+		ret := e.x264.encoderEncode(e.enc, e.mem.nals, e.mem.nnal, nil, e.mem.picOut)
 		if ret < 0 {
 			return nil, fmt.Errorf("%w: x264_encoder_encode (flush) returned %d", ErrEncoder, ret)
 		}
@@ -554,7 +544,7 @@ func (e *H264) Close() error {
 
 func (e *H264) free() {
 	if e.enc != nil {
-		x264c.EncoderClose(e.enc)
+		e.x264.encoderClose(e.enc)
 		e.enc = nil
 	}
 	for _, p := range []unsafe.Pointer{

@@ -38,8 +38,17 @@ func encodeAll(t testing.TB, e *H264, frames int, draw func(i int) image.Image) 
 }
 
 // TestH264DecodesWithFFprobe encodes a known pattern, stores it with an
-// independent FLV writer and checks what ffprobe reads back.
+// independent FLV writer and checks what ffprobe reads back, on each x264
+// library.
 func TestH264DecodesWithFFprobe(t *testing.T) {
+	forEachX264(t, func(t *testing.T, x *x264Lib) {
+		// Both libraries at once, in one process.
+		t.Parallel()
+		h264DecodesWithFFprobe(t, x)
+	})
+}
+
+func h264DecodesWithFFprobe(t *testing.T, x *x264Lib) {
 	for _, c := range []struct {
 		name    string
 		bframes int
@@ -52,11 +61,7 @@ func TestH264DecodesWithFFprobe(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const w, h, frames = 320, 240, 75
-			e, err := NewH264(H264Options{Width: w, Height: h, FrameRate: c.rate, BFrames: c.bframes, Tune: c.tune, KeyframeInterval: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
+			e := openH264(t, x, H264Options{Width: w, Height: h, FrameRate: c.rate, BFrames: c.bframes, Tune: c.tune, KeyframeInterval: time.Second})
 			pkts := encodeAll(t, e, frames, func(i int) image.Image { return pattern(w, h, i) })
 			if len(pkts) != frames {
 				t.Fatalf("%d packets for %d frames", len(pkts), frames)
@@ -122,11 +127,11 @@ func TestH264DecodesWithFFprobe(t *testing.T) {
 }
 
 func TestH264ForceKeyframe(t *testing.T) {
-	e, err := NewH264(H264Options{Width: 64, Height: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	forEachX264(t, h264ForceKeyframe)
+}
+
+func h264ForceKeyframe(t *testing.T, x *x264Lib) {
+	e := openH264(t, x, H264Options{Width: 64, Height: 64})
 	img := pattern(64, 64, 0)
 	for i := 0; i < 10; i++ {
 		if i == 5 {
@@ -226,6 +231,10 @@ func TestRGBAToI420(t *testing.T) {
 // with padded strides and a generic image, and requires the same
 // bitstream from the paths that see identical planes.
 func TestH264InputPathsAgree(t *testing.T) {
+	forEachX264(t, h264InputPathsAgree)
+}
+
+func h264InputPathsAgree(t *testing.T, x *x264Lib) {
 	const w, h = 64, 48
 	src := pattern(w, h, 3)
 	// An RGBA sub-image whose stride is wider than its width.
@@ -238,7 +247,7 @@ func TestH264InputPathsAgree(t *testing.T) {
 	generic := struct{ image.Image }{src} // hides the concrete type
 
 	first := func(img image.Image) []byte {
-		e, err := NewH264(H264Options{Width: w, Height: h, Threads: 1})
+		e, err := newH264(H264Options{Width: w, Height: h, Threads: 1}, x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,10 +287,14 @@ func TestH264InputPathsAgree(t *testing.T) {
 // TestToI420 checks that converting first gives the same bitstream as
 // handing the encoder the original picture, for each input type.
 func TestToI420(t *testing.T) {
+	forEachX264(t, toI420)
+}
+
+func toI420(t *testing.T, x *x264Lib) {
 	const w, h = 64, 48
 	src := pattern(w, h, 5)
 	first := func(img image.Image) string {
-		e, err := NewH264(H264Options{Width: w, Height: h, Threads: 1})
+		e, err := newH264(H264Options{Width: w, Height: h, Threads: 1}, x)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 
 // benchX264Alone drives x264 with the parameters NewH264 uses and the
 // picture already in C memory, to measure what the wrapper adds.
-func benchX264Alone(b *testing.B, w, h int, img *image.YCbCr) {
-	e, err := NewH264(H264Options{Width: w, Height: h})
+func benchX264Alone(b *testing.B, x *x264Lib, w, h int, img *image.YCbCr) {
+	e, err := newH264(H264Options{Width: w, Height: h}, x)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,13 +28,13 @@ func benchX264Alone(b *testing.B, w, h int, img *image.YCbCr) {
 	pic.Img.IStride[0], pic.Img.IStride[1], pic.Img.IStride[2] = int32(w), int32(w/2), int32(w/2)
 	for i := 0; i < 5; i++ {
 		pic.IPts = int64(i)
-		x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, pic, e.mem.picOut)
+		e.x264.encoderEncode(e.enc, e.mem.nals, e.mem.nnal, pic, e.mem.picOut)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		pic.IPts = int64(i + 5)
-		if x264c.EncoderEncode(e.enc, e.nalSlot(), e.mem.nnal, pic, e.mem.picOut) < 0 {
+		if e.x264.encoderEncode(e.enc, e.mem.nals, e.mem.nnal, pic, e.mem.picOut) < 0 {
 			b.Fatal("encode failed")
 		}
 	}
