@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/golivecast/golivecast/encode"
 )
 
 // DropReason says why a video frame was not sent.
@@ -68,6 +70,9 @@ type Stats struct {
 	// Destinations holds each live destination's own counters, in the
 	// order of Config.Destinations (Config.URL first).
 	Destinations []DestinationStats
+	// X264 is the x264 library the video encoder runs on (see
+	// encode.X264Info), once it is open.
+	X264 encode.X264Library
 }
 
 // DestinationState is where a destination stands.
@@ -131,6 +136,7 @@ func (d *drops) addTo(m map[DropReason]int64) {
 
 // pipelineStats are the counters of the sources, encoders and muxer.
 type pipelineStats struct {
+	x264                                     atomic.Pointer[encode.X264Library]
 	drops                                    drops
 	mediaTime                                atomic.Int64
 	framesIn, framesOut, keyframes, repeated atomic.Int64
@@ -188,6 +194,9 @@ func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
 		LastVideo:       time.Duration(s.lastVideo.Load()),
 		LastAudio:       time.Duration(s.lastAudio.Load()),
 		Destinations:    dests,
+	}
+	if x := s.x264.Load(); x != nil {
+		st.X264 = *x
 	}
 	s.drops.addTo(st.FramesDropped)
 	for _, d := range dests {

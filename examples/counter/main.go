@@ -128,6 +128,15 @@ func run(args []string, stderr io.Writer) error {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
+	// Which x264 encodes: the system's libx264 (with its assembly) when
+	// there is a usable one, else the bundled C build, several times
+	// slower; GOLIVECAST_X264 overrides the choice.
+	x264, err := encode.X264Info()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "counter: %v\n", x264)
+
 	urls := o.urls
 	var srv *rtmptest.Server
 	recorded := make(chan struct{})

@@ -75,7 +75,7 @@ func runFanout(runs int, d time.Duration) error {
 		rows = append(rows, r)
 	}
 	base := rows[0].oneP.cpu
-	fmt.Printf("\nfan-out, %v of 1280x720 at 30 fps with AAC, medians of %d runs:\n", d, runs)
+	fmt.Printf("\nfan-out, %v of %s at 30 fps with AAC, medians of %d runs:\n", d, sizeArg(), runs)
 	fmt.Printf("  %-13s %-28s %-28s %s\n", "destinations", "one encode (CPU, RSS)", "separate processes", "extra CPU per destination")
 	for _, r := range rows {
 		extra := "-"
@@ -98,7 +98,7 @@ func fanoutWorkers(self string, d time.Duration, urls []string, dests int) (fano
 	)
 	for _, u := range urls {
 		wg.Go(func() {
-			cmd := exec.Command(self, "-worker", "golivecast", "-url", u, "-duration", d.String(), "-dests", fmt.Sprint(dests))
+			cmd := exec.Command(self, "-worker", "golivecast", "-url", u, "-duration", d.String(), "-dests", fmt.Sprint(dests), "-size", sizeArg())
 			var out, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &stderr
 			err := cmd.Run()

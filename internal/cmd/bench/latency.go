@@ -95,7 +95,7 @@ func runLatency(runs int, d time.Duration) error {
 
 // worker1 runs one golivecast worker to url and waits for it.
 func worker1(self, url string, d time.Duration) error {
-	cmd := exec.Command(self, "-worker", "golivecast", "-url", url, "-duration", d.String())
+	cmd := exec.Command(self, "-worker", "golivecast", "-url", url, "-duration", d.String(), "-size", sizeArg())
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {

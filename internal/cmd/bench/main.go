@@ -18,6 +18,9 @@
 //	                turbojpeg and libjpeg-dev)
 //	recipe-matched  the recipe with golivecast's x264 settings (tune
 //	                zerolatency, 2 s GOP, no scene cut, VBV 2500k)
+//	ffmpeg-raw      ffmpeg fed the raw RGBA pictures and the PCM, with
+//	                golivecast's x264 settings: the same work in another
+//	                process, less the JPEG round trip
 //	draw            the pictures and the tone made on schedule and thrown
 //	                away: the cost of the content itself
 //
@@ -61,7 +64,7 @@ import (
 	"github.com/golivecast/golivecast/internal/nginx"
 )
 
-var allModes = []string{"golivecast", "recipe", "recipe-turbo", "recipe-matched", "draw"}
+var allModes = []string{"golivecast", "recipe", "recipe-turbo", "recipe-matched", "ffmpeg-raw", "draw"}
 
 func main() {
 	var (
@@ -80,8 +83,21 @@ func main() {
 		lat      = flag.Bool("latency", false, "time a stream's fixed costs (start, first media, unpublish, exit) over -runs runs of -duration")
 		fan      = flag.Bool("fanout", false, "CPU and memory of one encode to 1, 2 and 4 destinations, against as many separate processes")
 		dests    = flag.Int("dests", 1, "(internal, with -worker golivecast) destinations of the one encode")
+		size     = flag.String("size", "1280x720", "picture size WIDTHxHEIGHT")
+		stages   = flag.Bool("stages", false, "CPU per frame of each stage (drawing, conversion, x264, AAC, the rest) and push-to-socket latency")
 	)
 	flag.Parse()
+	if _, err := fmt.Sscanf(*size, "%dx%d", &width, &height); err != nil || width <= 0 || height <= 0 {
+		fmt.Fprintf(os.Stderr, "bench: -size %q: want WIDTHxHEIGHT\n", *size)
+		os.Exit(2)
+	}
+	if *stages {
+		if err := runStages(*duration); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *fan {
 		if err := runFanout(*runs, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -197,7 +213,7 @@ func runOne(self, mode string, i int, url, records string, srv *nginx.Server, d 
 	if srv != nil {
 		ng0 = procCPU(srv.PID())
 	}
-	cmd := exec.Command(self, "-worker", mode, "-url", url+"/"+key, "-duration", d.String())
+	cmd := exec.Command(self, "-worker", mode, "-url", url+"/"+key, "-duration", d.String(), "-size", sizeArg())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	if err := cmd.Run(); err != nil {

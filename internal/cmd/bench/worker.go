@@ -25,9 +25,13 @@ import (
 	"github.com/golivecast/golivecast/rtmpsrc"
 )
 
+// The picture size, 1280x720 unless -size says otherwise.
+var width, height = 1280, 720
+
+func sizeArg() string { return fmt.Sprintf("%dx%d", width, height) }
+
 // The content every mode streams: the demo's picture and a tone.
 const (
-	width, height = 1280, 720
 	fps           = 30
 	sampleRate    = 44100
 	channels      = 2
@@ -98,10 +102,12 @@ func worker(mode, url string, d time.Duration, dests int) (*result, error) {
 		err = runRecipe(r, url, d, frames, sc, true, nil)
 	case "recipe-matched":
 		// The recipe with golivecast's x264 and rate-control settings.
-		err = runRecipe(r, url, d, frames, sc, false, []string{
-			"-tune", "zerolatency", "-g", strconv.Itoa(2 * fps), "-keyint_min", strconv.Itoa(2 * fps),
-			"-sc_threshold", "0", "-maxrate", fmt.Sprintf("%dk", videoKbps), "-bufsize", fmt.Sprintf("%dk", videoKbps),
-		})
+		err = runRecipe(r, url, d, frames, sc, false, matchedX264)
+	case "ffmpeg-raw":
+		// ffmpeg fed the raw pictures (RGBA, no JPEG) and PCM, with
+		// golivecast's x264 settings: what golivecast does, in another
+		// process.
+		err = runRecipe(r, url, d, frames, sc, false, matchedX264, rawVideo)
 	case "draw":
 		err = runDraw(r, d, frames, sc)
 	default:
@@ -167,10 +173,20 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 	return nil
 }
 
+// matchedX264 are golivecast's x264 and rate-control settings, for ffmpeg.
+var matchedX264 = []string{
+	"-tune", "zerolatency", "-g", strconv.Itoa(2 * fps), "-keyint_min", strconv.Itoa(2 * fps),
+	"-sc_threshold", "0", "-maxrate", fmt.Sprintf("%dk", videoKbps), "-bufsize", fmt.Sprintf("%dk", videoKbps),
+}
+
+// rawVideo makes runRecipe write raw RGBA pictures instead of JPEG.
+const rawVideo = true
+
 // runRecipe is mode (b), the original recipe: every picture JPEG-encoded
-// and written to an ffmpeg subprocess over one local TCP port, the PCM
-// over another; ffmpeg encodes and publishes.
-func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene.Scene, turbo bool, extra []string) error {
+// (or raw, with raw) and written to an ffmpeg subprocess over one local
+// TCP port, the PCM over another; ffmpeg encodes and publishes.
+func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene.Scene, turbo bool, extra []string, raw ...bool) error {
+	isRaw := len(raw) > 0 && raw[0]
 	vl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -182,10 +198,14 @@ func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene.Sce
 	}
 	defer al.Close()
 
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "warning",
-		"-f", "mjpeg", "-r", strconv.Itoa(fps), "-i", "tcp://" + vl.Addr().String(),
-		"-f", "s16le", "-ar", strconv.Itoa(sampleRate), "-ac", strconv.Itoa(channels), "-i", "tcp://" + al.Addr().String(),
-		"-c:v", "libx264", "-preset", presetName, "-b:v", fmt.Sprintf("%dk", videoKbps)}
+	videoIn := []string{"-f", "mjpeg", "-r", strconv.Itoa(fps)}
+	if isRaw {
+		videoIn = []string{"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", width, height), "-r", strconv.Itoa(fps)}
+	}
+	args := append([]string{"-hide_banner", "-nostdin", "-loglevel", "warning"}, videoIn...)
+	args = append(args, "-i", "tcp://"+vl.Addr().String(),
+		"-f", "s16le", "-ar", strconv.Itoa(sampleRate), "-ac", strconv.Itoa(channels), "-i", "tcp://"+al.Addr().String(),
+		"-c:v", "libx264", "-preset", presetName, "-b:v", fmt.Sprintf("%dk", videoKbps))
 	args = append(args, extra...)
 	args = append(args, "-c:a", "aac", "-b:a", fmt.Sprintf("%dk", audioKbps), "-f", "flv", url)
 	cmd := exec.Command("ffmpeg", args...)
@@ -225,7 +245,9 @@ func runRecipe(r *result, url string, d time.Duration, frames int, sc *scene.Sce
 				late = max(late, -w)
 			}
 			var n int
-			if turbo {
+			if isRaw {
+				n, err = c.Write(sc.Draw(i).(*image.RGBA).Pix)
+			} else if turbo {
 				n, err = writeJPEGTurbo(c, sc.Draw(i), jpegQuality)
 			} else {
 				buf.Reset()
