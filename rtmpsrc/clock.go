@@ -62,25 +62,37 @@ type videoHorizon struct {
 	mu    sync.Mutex
 	t     time.Duration
 	ended bool
-	moved chan struct{} // closed and replaced whenever t or ended changes
+	// moved wakes the one goroutine that waits (the audio loop) when t or
+	// ended changes. A channel of capacity 1, kept for good rather than
+	// closed and replaced, so that a moving horizon allocates nothing.
+	moved chan struct{}
 	done  chan struct{} // closed by end
 }
 
 func newVideoHorizon() *videoHorizon {
-	return &videoHorizon{moved: make(chan struct{}), done: make(chan struct{})}
+	return &videoHorizon{moved: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // over is closed when the picture ends.
 func (h *videoHorizon) over() <-chan struct{} { return h.done }
 
+func (h *videoHorizon) wake() {
+	select {
+	case h.moved <- struct{}{}:
+	default:
+	}
+}
+
 // advance moves the horizon to t (never back).
 func (h *videoHorizon) advance(t time.Duration) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if t > h.t {
+	moved := t > h.t
+	if moved {
 		h.t = t
-		close(h.moved)
-		h.moved = make(chan struct{})
+	}
+	h.mu.Unlock()
+	if moved {
+		h.wake()
 	}
 }
 
@@ -93,8 +105,7 @@ func (h *videoHorizon) end(t time.Duration) {
 	}
 	h.t, h.ended = t, true
 	close(h.done)
-	close(h.moved)
-	h.moved = make(chan struct{})
+	h.wake()
 }
 
 // get returns the horizon and whether the picture is over.
@@ -105,17 +116,15 @@ func (h *videoHorizon) get() (time.Duration, bool) {
 }
 
 // wait blocks until the horizon reaches t or the picture is over, and
-// returns the horizon then.
+// returns the horizon then. One goroutine at a time may wait.
 func (h *videoHorizon) wait(ctx context.Context, t time.Duration) (time.Duration, bool, error) {
 	for {
-		h.mu.Lock()
-		cur, ended, moved := h.t, h.ended, h.moved
-		h.mu.Unlock()
+		cur, ended := h.get()
 		if ended || cur >= t {
 			return cur, ended, nil
 		}
 		select {
-		case <-moved:
+		case <-h.moved:
 		case <-ctx.Done():
 			return cur, ended, ctx.Err()
 		}

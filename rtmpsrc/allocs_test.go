@@ -1,0 +1,69 @@
+package rtmpsrc
+
+import (
+	"context"
+	"image"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/golivecast/golivecast/capture"
+	"github.com/golivecast/golivecast/encode"
+)
+
+// TestSteadyStateAllocations streams live to a server and to a file at
+// once, and counts the Go allocations of the whole process per frame once
+// the stream is under way: the pipeline (sources, encoders, muxer, queue,
+// session) reuses its buffers, so there are none. The server only reads,
+// into one buffer.
+func TestSteadyStateAllocations(t *testing.T) {
+	url := fakeServer(t, func(c net.Conn) {
+		_, _, send := scriptedServer(t, c)
+		if send == nil {
+			return
+		}
+		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	pic := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for i := range pic.Pix {
+		pic.Pix[i] = byte(i * 7)
+	}
+	p, err := New(Config{
+		URL:          url,
+		Output:       io.Discard,
+		Video:        capture.Images(func(int) image.Image { return pic }),
+		Audio:        capture.Tone(clkStereo44k, 440, 0.3),
+		VideoEncoder: encode.H264Options{Width: 320, Height: 240},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	waitFrames(t, p, 45) // past the start, with its one-time allocations
+	// A window of the stream, measured without calling Stats, which
+	// allocates its snapshot.
+	var m0, m1 runtime.MemStats
+	f0 := p.Stats().FramesOut
+	runtime.ReadMemStats(&m0)
+	time.Sleep(3 * time.Second)
+	runtime.ReadMemStats(&m1)
+	f1 := p.Stats().FramesOut
+	cancel()
+	<-errc
+	per := float64(m1.Mallocs-m0.Mallocs) / float64(f1-f0)
+	t.Logf("%d allocations (%d bytes) over %d frames: %.2f per frame", m1.Mallocs-m0.Mallocs, m1.TotalAlloc-m0.TotalAlloc, f1-f0, per)
+	if per > 0.5 {
+		t.Errorf("%.2f allocations per frame in the steady state, want none", per)
+	}
+}
