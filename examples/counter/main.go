@@ -128,15 +128,6 @@ func run(args []string, stderr io.Writer) error {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
-	// Which x264 encodes: the system's libx264 (with its assembly) when
-	// there is a usable one, else the bundled C build, several times
-	// slower; GOLIVECAST_X264 overrides the choice.
-	x264, err := encode.X264Info()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "counter: %v\n", x264)
-
 	urls := o.urls
 	var srv *rtmptest.Server
 	recorded := make(chan struct{})
@@ -264,13 +255,22 @@ func (c *closeNotifier) Close() error {
 }
 
 // status prints a progress line about once a second until stop closes.
+// The first says which x264 encodes: the system's libx264, with its
+// assembly, when there is a usable one, else the bundled C build, several
+// times slower (GOLIVECAST_X264 overrides the choice).
 func status(w io.Writer, pub *rtmpsrc.Publisher, line *statusLine, stop <-chan struct{}) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	first := true
 	for {
 		select {
 		case <-t.C:
-			line.print(w, pub.Stats(), false)
+			st := pub.Stats()
+			if first && st.X264.Backend != "" {
+				fmt.Fprintf(w, "counter: %v\n", st.X264)
+				first = false
+			}
+			line.print(w, st, false)
 		case <-stop:
 			return
 		}
