@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,19 +23,24 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// AMF0 byte-exact cases, read back by go-amf0 as an independent decoder.
+// AMF0 byte-exact cases, read back by go-amf0 as an independent decoder
+// (which gives the value in its own form, amf0) and by ours (back).
 var amfCases = []struct {
 	name  string
 	value any
 	bytes string
+	amf0  any
+	back  any
 }{
-	{"number", 1.0, "00 3ff0000000000000"},
-	{"int", 5, "00 4014000000000000"},
-	{"true", true, "01 01"},
-	{"string", "live", "02 0004 6c697665"},
-	{"null", nil, "05"},
-	{"object", amfObj{{"app", "live"}}, "03 0003 617070 02 0004 6c697665 000009"},
-	{"ecma array", amfArray{{"width", 1280.0}}, "08 00000001 0005 7769647468 00 4094000000000000 000009"},
+	{"number", 1.0, "00 3ff0000000000000", 1.0, 1.0},
+	{"int", 5, "00 4014000000000000", 5.0, 5.0},
+	{"true", true, "01 01", true, true},
+	{"string", "live", "02 0004 6c697665", "live", "live"},
+	{"null", nil, "05", nil, nil},
+	{"object", amfObj{{"app", "live"}}, "03 0003 617070 02 0004 6c697665 000009",
+		map[string]any{"app": "live"}, amfObj{{"app", "live"}}},
+	{"ecma array", amfArray{{"width", 1280.0}}, "08 00000001 0005 7769647468 00 4094000000000000 000009",
+		amf0.ECMAArray{"width": 1280.0}, amfArray{{"width", 1280.0}}},
 }
 
 func TestAMF0(t *testing.T) {
@@ -46,10 +52,12 @@ func TestAMF0(t *testing.T) {
 		var v any
 		if err := amf0.NewDecoder(bytes.NewReader(got)).Decode(&v); err != nil {
 			t.Errorf("%s: go-amf0 cannot read it: %v", c.name, err)
+		} else if !reflect.DeepEqual(v, c.amf0) {
+			t.Errorf("%s: go-amf0 reads %#v, want %#v", c.name, v, c.amf0)
 		}
 		back, err := amfDecodeAll(got)
-		if err != nil || len(back) != 1 {
-			t.Errorf("%s: decode: %v %v", c.name, back, err)
+		if err != nil || len(back) != 1 || !reflect.DeepEqual(back[0], c.back) {
+			t.Errorf("%s: decoded %#v (%v), want %#v", c.name, back, err, c.back)
 		}
 	}
 }
