@@ -16,14 +16,15 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// Scene draws pictures into two buffers used in turn: a publisher reads a
-// picture before it asks for the next one, so the one being drawn is
-// never the one being read.
+// Scene draws every picture into one buffer: a publisher is done with a
+// picture (it has copied it) before it asks for the next one, as
+// capture.Frame's contract says, so the next picture may be drawn over
+// it.
 type Scene struct {
 	w, h, fps  int
 	flash      bool
 	big, small font.Face
-	bufs       [2]*image.RGBA
+	buf        *image.RGBA
 	bg         *image.Uniform
 }
 
@@ -47,16 +48,14 @@ func New(w, h, fps int, flash bool) (*Scene, error) {
 	}
 	s := &Scene{w: w, h: h, fps: fps, flash: flash, big: big, small: small,
 		bg: image.NewUniform(color.RGBA{16, 24, 48, 255})}
-	for i := range s.bufs {
-		s.bufs[i] = image.NewRGBA(image.Rect(0, 0, w, h))
-	}
+	s.buf = image.NewRGBA(image.Rect(0, 0, w, h))
 	return s, nil
 }
 
 // Draw makes picture i, shown at media time i/fps. It is valid until the
-// call after next.
+// next call.
 func (s *Scene) Draw(i int) image.Image {
-	img := s.bufs[i%2]
+	img := s.buf
 	t := time.Duration(i) * time.Second / time.Duration(s.fps)
 	if s.flash && t%time.Second < 100*time.Millisecond {
 		draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)

@@ -47,19 +47,20 @@ func runFanout(runs int, d time.Duration) error {
 		one, many   []fanoutResult
 		oneP, manyP fanoutResult // medians
 	}
-	var rows []row
+	rows := []*row{{n: 1}, {n: 2}, {n: 4}}
 	key := 0
 	next := func() string { key++; return fmt.Sprintf("rtmp://%s/live/fan%d", ng.Addr(), key) }
-	for _, n := range []int{1, 2, 4} {
-		r := row{n: n}
-		for i := range runs {
+	// Rounds of every size in turn, so that a machine that drifts during
+	// the series weighs on all sizes alike.
+	for i := range runs {
+		for _, r := range rows {
 			waitIdle(0.15, 5*time.Minute)
-			one, err := fanoutWorkers(self, d, []string{next()}, n)
+			one, err := fanoutWorkers(self, d, []string{next()}, r.n)
 			if err != nil {
 				return err
 			}
 			var urls []string
-			for range n {
+			for range r.n {
 				urls = append(urls, next())
 			}
 			waitIdle(0.15, 5*time.Minute)
@@ -68,11 +69,12 @@ func runFanout(runs int, d time.Duration) error {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "bench: %d destination(s), run %d: one process %.2fs CPU %s; %d processes %.2fs CPU %s\n",
-				n, i+1, one.cpu.Seconds(), mb(one.rss), n, many.cpu.Seconds(), mb(many.rss))
+				r.n, i+1, one.cpu.Seconds(), mb(one.rss), r.n, many.cpu.Seconds(), mb(many.rss))
 			r.one, r.many = append(r.one, one), append(r.many, many)
 		}
+	}
+	for _, r := range rows {
 		r.oneP, r.manyP = medianResult(r.one), medianResult(r.many)
-		rows = append(rows, r)
 	}
 	base := rows[0].oneP.cpu
 	fmt.Printf("\nfan-out, %v of %s at 30 fps with AAC, medians of %d runs:\n", d, sizeArg(), runs)

@@ -84,9 +84,11 @@ func main() {
 		fan      = flag.Bool("fanout", false, "CPU and memory of one encode to 1, 2 and 4 destinations, against as many separate processes")
 		dests    = flag.Int("dests", 1, "(internal, with -worker golivecast) destinations of the one encode")
 		size     = flag.String("size", "1280x720", "picture size WIDTHxHEIGHT")
+		threads  = flag.Int("threads", 0, "x264 threads for golivecast (0: x264 chooses)")
 		stages   = flag.Bool("stages", false, "CPU per frame of each stage (drawing, conversion, x264, AAC, the rest) and push-to-socket latency")
 	)
 	flag.Parse()
+	x264Threads = *threads
 	if _, err := fmt.Sscanf(*size, "%dx%d", &width, &height); err != nil || width <= 0 || height <= 0 {
 		fmt.Fprintf(os.Stderr, "bench: -size %q: want WIDTHxHEIGHT\n", *size)
 		os.Exit(2)
@@ -213,7 +215,7 @@ func runOne(self, mode string, i int, url, records string, srv *nginx.Server, d 
 	if srv != nil {
 		ng0 = procCPU(srv.PID())
 	}
-	cmd := exec.Command(self, "-worker", mode, "-url", url+"/"+key, "-duration", d.String(), "-size", sizeArg())
+	cmd := exec.Command(self, "-worker", mode, "-url", url+"/"+key, "-duration", d.String(), "-size", sizeArg(), "-threads", fmt.Sprint(x264Threads))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -311,7 +313,7 @@ func summary(w io.Writer, modes []string, results map[string][]*result, d time.D
 		}
 		total := med(func(r *result) float64 { return r.SelfCPU + r.FFCPU })
 		ff, ffRSS, skew := "–", "–", "–"
-		if strings.HasPrefix(m, "recipe") {
+		if strings.HasPrefix(m, "recipe") || m == "ffmpeg-raw" {
 			ff = fmt.Sprintf("%.2f", med(func(r *result) float64 { return r.FFCPU }))
 			ffRSS = fmt.Sprintf("%.0f", med(func(r *result) float64 { return float64(r.FFHWM) / 1024 }))
 			skew = fmt.Sprintf("%+.0f", med(func(r *result) float64 { return r.StartSkew }))

@@ -26,7 +26,9 @@ import (
 //
 //	drawing      the scene, alone
 //	conversion   drawing and RGBA to 4:2:0, less drawing
-//	x264         drawing, conversion and H.264, less both
+//	x264         drawing, conversion and H.264 paced at the frame rate
+//	             (x264's threads sleep and wake each frame, which costs
+//	             more than encoding back to back), less both
 //	AAC          the tone encoded, per frame interval
 //	the rest     the whole publisher streaming live to nginx-rtmp for
 //	             -duration, less the four above: muxing, the send queue,
@@ -56,7 +58,7 @@ func runStages(d time.Duration) error {
 	}
 	fmt.Fprintf(os.Stderr, "bench: stages, %d frames of %dx%d; golivecast links %s\n", frames, width, height, x264Build)
 	own := image.NewYCbCr(image.Rect(0, 0, width, height), image.YCbCrSubsampleRatio420)
-	pass := func(convert, h264 bool) (time.Duration, error) {
+	pass := func(convert, h264, paced bool) (time.Duration, error) {
 		var enc *encode.H264
 		if h264 {
 			var err error
@@ -65,8 +67,11 @@ func runStages(d time.Duration) error {
 			}
 			defer enc.Close()
 		}
-		t0 := cpuNow()
+		t0, start := cpuNow(), time.Now()
 		for i := range frames {
+			if paced {
+				time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / fps)))
+			}
 			img := sc.Draw(i)
 			if convert {
 				if err := encode.ToI420(own, img); err != nil {
@@ -81,15 +86,21 @@ func runStages(d time.Duration) error {
 		}
 		return cpuNow() - t0, nil
 	}
-	draw, err := pass(false, false)
+	draw, err := pass(false, false, false)
 	if err != nil {
 		return err
 	}
-	drawConv, err := pass(true, false)
+	drawConv, err := pass(true, false, false)
 	if err != nil {
 		return err
 	}
-	drawConvX264, err := pass(true, true)
+	drawConvX264, err := pass(true, true, false)
+	if err != nil {
+		return err
+	}
+	// x264 paced as a live stream paces it costs more: its threads sleep
+	// and wake every frame.
+	drawConvX264Paced, err := pass(true, true, true)
 	if err != nil {
 		return err
 	}
@@ -108,15 +119,16 @@ func runStages(d time.Duration) error {
 	}{
 		{"drawing", draw},
 		{"conversion (RGBA to 4:2:0)", drawConv - draw},
-		{"x264", drawConvX264 - drawConv},
+		{"x264, paced at the frame rate", drawConvX264Paced - drawConv},
 		{"AAC", aac},
-		{"mux, send queue, socket, runtime", whole - drawConvX264 - aac},
+		{"mux, send queue, socket, runtime", whole - drawConvX264Paced - aac},
 	}
 	fmt.Printf("\nCPU per frame, %dx%d at %d fps, %d frames (%s):\n", width, height, fps, frames, x264Build)
 	for _, s := range stages {
 		fmt.Printf("  %-34s %7.2f ms  %5.1f%%\n", s.name, per(s.cpu), 100*float64(s.cpu)/float64(whole))
 	}
 	fmt.Printf("  %-34s %7.2f ms  (%.0f%% of one core at %d fps)\n", "whole publisher", per(whole), 100*per(whole)*fps/1000, fps)
+	fmt.Printf("  (x264 back to back, not paced: %.2f ms)\n", per(drawConvX264-drawConv))
 
 	for _, c := range []struct {
 		timestamped bool
@@ -142,6 +154,7 @@ func videoOptions() encode.H264Options {
 		FrameRate: encode.Rational{Num: fps, Den: 1},
 		Preset:    presetName,
 		Bitrate:   videoKbps * encode.Kbps,
+		Threads:   x264Threads,
 	}
 }
 

@@ -25,8 +25,12 @@ import (
 	"github.com/golivecast/golivecast/rtmpsrc"
 )
 
-// The picture size, 1280x720 unless -size says otherwise.
-var width, height = 1280, 720
+// The picture size, 1280x720 unless -size says otherwise, and x264's
+// thread count, automatic (0) unless -threads says otherwise.
+var (
+	width, height = 1280, 720
+	x264Threads   int
+)
 
 func sizeArg() string { return fmt.Sprintf("%dx%d", width, height) }
 
@@ -152,6 +156,7 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 			FrameRate: encode.Rational{Num: fps, Den: 1},
 			Preset:    presetName,
 			Bitrate:   videoKbps * encode.Kbps,
+			Threads:   x264Threads,
 		},
 		AudioEncoder: encode.AACOptions{Bitrate: audioKbps * encode.Kbps},
 	})
