@@ -6,6 +6,9 @@ package encode
 // not validate: NewH264 still does.
 func (o H264Options) WithDefaults() H264Options {
 	o.setDefaults()
+	if x, err := defaultX264(); err == nil {
+		o.setThreads(x)
+	}
 	return o
 }
 

@@ -10,6 +10,9 @@ func TestWithDefaults(t *testing.T) {
 	h := H264Options{Width: 64, Height: 48, Bitrate: 300 * Kbps}.WithDefaults()
 	want := H264Options{Width: 64, Height: 48, FrameRate: Rational{30, 1}, Preset: "veryfast", Tune: "zerolatency",
 		Profile: "high", CRF: 23, Bitrate: 300 * Kbps, MaxBitrate: 300 * Kbps, BufferSize: 300 * Kbps, KeyframeInterval: 2 * time.Second}
+	if x, err := X264Info(); err == nil && x.Backend != X264Bundled {
+		want.Threads = 1 // up to 720p on an x264 with assembly
+	}
 	if h != want {
 		t.Errorf("H264Options.WithDefaults() = %+v, want %+v", h, want)
 	}

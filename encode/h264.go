@@ -68,7 +68,10 @@ type H264Options struct {
 	// to 0. B-frames need constant frame rate and a tune other than
 	// zerolatency.
 	BFrames int
-	// Threads is x264's thread count. It defaults to 0 (x264 chooses).
+	// Threads is x264's thread count. It defaults to 0: one thread for
+	// pictures up to 1280x720 on an x264 with its assembly (the system
+	// library), which keeps up easily and needs less memory and CPU than
+	// slicing each frame between threads; x264's own choice otherwise.
 	Threads int
 
 	// Logger receives x264's messages. It defaults to discarding them.
@@ -102,6 +105,16 @@ func (o *H264Options) setDefaults() {
 	}
 	if o.KeyframeInterval == 0 {
 		o.KeyframeInterval = 2 * time.Second
+	}
+}
+
+// setThreads fills in Threads for library x.
+func (o *H264Options) setThreads(x *x264Lib) {
+	if o.Threads == 0 && x.info.Backend != X264Bundled && o.Width*o.Height <= 1280*720 {
+		// About 6 ms a 720p frame on one thread with assembly: a second
+		// thread only adds its buffers and wake-ups (2 MiB and 5% CPU at
+		// 720p30, docs/BENCHMARKS.md).
+		o.Threads = 1
 	}
 }
 
@@ -218,6 +231,7 @@ func newH264(opts H264Options, x *x264Lib) (*H264, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	opts.setThreads(x)
 	e := &H264{opts: opts, x264: x, ySize: opts.Width * opts.Height}
 	e.cSize = e.ySize / 4
 	if err := e.open(); err != nil {
