@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -24,27 +23,10 @@ import (
 // stdin, its exit status and what it prints, and the stream checked by an
 // independent decoder (ffprobe, ffmpeg).
 
-// The example is this test binary itself: run with runAsBot=1 in its
-// environment, TestMain calls main instead of the tests, so the program
-// is built once, by go test, with the test's flags (-race included).
-const runAsBot = "GOLIVECAST_BOT_AS_PROGRAM"
-
-var botBin string
-
-// botEnv is the environment of a run. A race-enabled binary sleeps 1 s
-// on exit by default, which would blur how quickly the program stops.
-var botEnv = append(os.Environ(), runAsBot+"=1", "GORACE=atexit_sleep_ms=0")
-
+// The program is this test binary itself (see testkit.AsProgram): it is
+// built once, by go test, with the test's flags (-race included).
 func TestMain(m *testing.M) {
-	if os.Getenv(runAsBot) == "1" {
-		main()
-		os.Exit(0)
-	}
-	var err error
-	if botBin, err = os.Executable(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	testkit.AsProgram(main)
 	goleak.VerifyTestMain(m)
 }
 
@@ -56,82 +38,12 @@ const (
 	frame        = time.Second / testFPS
 )
 
-type result struct {
-	stdout, stderr string
-	code           int
-	took           time.Duration
-}
-
-// runBot runs the example with args, killing it after limit.
-func runBot(t *testing.T, limit time.Duration, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, botBin, args...)
-	cmd.Env = botEnv
-	cmd.Dir = t.TempDir()
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), took: time.Since(start)}
-	if ctx.Err() != nil {
-		t.Fatalf("bot %s: still running after %v; stderr:\n%s", strings.Join(args, " "), limit, lines(r.stderr))
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("bot: %v", err)
-	}
-	return r
-}
-
-// lines shows the status line's carriage returns as line breaks.
-func lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
-
-func requireOK(t *testing.T, r result) {
-	t.Helper()
-	t.Logf("exited %d after %v", r.code, r.took.Round(time.Millisecond))
-	if r.code != 0 {
-		t.Fatalf("exit status %d, want 0; stderr:\n%s", r.code, lines(r.stderr))
-	}
-}
-
 // checkRecording decodes an FLV and checks it carries H.264 of the test
 // size (frames of it when frames > 0) and 44.1 kHz stereo AAC, and
 // decodes without an error.
 func checkRecording(t *testing.T, path string, frames int) {
 	t.Helper()
-	var video, audio *testkit.Stream
-	streams := testkit.Streams(t, path)
-	for i := range streams {
-		switch streams[i].CodecType {
-		case "video":
-			video = &streams[i]
-		case "audio":
-			audio = &streams[i]
-		}
-	}
-	if video == nil || audio == nil {
-		t.Fatalf("%s: streams %+v, want one video and one audio", path, streams)
-	}
-	if video.CodecName != "h264" || video.Width != testW || video.Height != testH {
-		t.Errorf("video %s %dx%d, want h264 %dx%d", video.CodecName, video.Width, video.Height, testW, testH)
-	}
-	if frames > 0 && (video.NbReadFrames < frames-1 || video.NbReadFrames > frames+1) {
-		t.Errorf("%d video frames, want %d±1", video.NbReadFrames, frames)
-	}
-	if video.NbReadFrames == 0 {
-		t.Errorf("no video frame decoded")
-	}
-	if audio.CodecName != "aac" || audio.SampleRate != 44100 || audio.Channels != 2 {
-		t.Errorf("audio %s %d Hz %d channels, want aac 44100 Hz 2 channels", audio.CodecName, audio.SampleRate, audio.Channels)
-	}
-	if audio.NbReadFrames == 0 {
-		t.Errorf("no audio frame decoded")
-	}
-	if errs := testkit.DecodeErrors(t, path); errs != "" {
-		t.Errorf("%s does not decode cleanly:\n%s", path, errs)
-	}
+	testkit.CheckRecording(t, path, testkit.Recording{Width: testW, Height: testH, Frames: frames, SampleRate: 44100, Channels: 2})
 }
 
 // startServer starts an in-process RTMP server that records each publish
@@ -291,11 +203,11 @@ func TestScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "b.flv")
-	r := runBot(t, 15*time.Second, "-script", script, "-duration", "3s", "-size", fmt.Sprint(testW, "x", testH), "-out", out)
-	requireOK(t, r)
+	r := testkit.RunProgram(t, 15*time.Second, "-script", script, "-duration", "3s", "-size", fmt.Sprint(testW, "x", testH), "-out", out)
+	r.RequireOK(t)
 	for _, want := range []string{"play it with: ffplay " + out, " cards=2 "} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(r.Stderr))
 		}
 	}
 	checkRecording(t, out, 3*testFPS)
@@ -329,9 +241,7 @@ func TestStdinAndInterrupt(t *testing.T) {
 	srv := startServer(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, botBin, "-url", srv.URL("live", key), "-size", fmt.Sprint(testW, "x", testH))
-	cmd.Env = botEnv
-	cmd.WaitDelay = time.Second
+	cmd := testkit.Program(t, ctx, "-url", srv.URL("live", key), "-size", fmt.Sprint(testW, "x", testH))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -354,7 +264,7 @@ func TestStdinAndInterrupt(t *testing.T) {
 		defer wcancel()
 		if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, isFrame) >= n }); err != nil {
 			kill()
-			t.Fatalf("waiting for %d frames: %v; stderr:\n%s", n, err, lines(stderr.String()))
+			t.Fatalf("waiting for %d frames: %v; stderr:\n%s", n, err, testkit.Lines(stderr.String()))
 		}
 	}
 
@@ -373,21 +283,21 @@ func TestStdinAndInterrupt(t *testing.T) {
 		took := time.Since(sent)
 		t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
 		if err != nil {
-			t.Fatalf("exit: %v; stderr:\n%s", err, lines(stderr.String()))
+			t.Fatalf("exit: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
 		}
 		if took > 2*time.Second {
 			t.Errorf("took %v to exit after SIGINT, want at most 2s", took)
 		}
 	case <-time.After(5 * time.Second):
 		kill()
-		t.Fatalf("still running 5s after SIGINT; stderr:\n%s", lines(stderr.String()))
+		t.Fatalf("still running 5s after SIGINT; stderr:\n%s", testkit.Lines(stderr.String()))
 	}
 	if strings.Contains(stderr.String(), key) {
-		t.Errorf("the stream key is in the output:\n%s", lines(stderr.String()))
+		t.Errorf("the stream key is in the output:\n%s", testkit.Lines(stderr.String()))
 	}
 	for _, want := range []string{"bot: live; type a message", " cards=1 "} {
 		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, lines(stderr.String()))
+			t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(stderr.String()))
 		}
 	}
 	checkUnpublished(t, srv)
@@ -428,17 +338,17 @@ func TestFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Endless (no -duration): the failure itself must end the run.
 			args := append([]string{"-size", "320x240", "-out", filepath.Join(t.TempDir(), "f.flv")}, tt.args...)
-			r := runBot(t, 10*time.Second, args...)
-			t.Logf("after %v: status %d: %q", r.took.Round(time.Millisecond), r.code, r.stderr)
-			if r.code != 1 {
-				t.Errorf("exit status %d, want 1", r.code)
+			r := testkit.RunProgram(t, 10*time.Second, args...)
+			t.Logf("after %v: status %d: %q", r.Took.Round(time.Millisecond), r.Code, r.Stderr)
+			if r.Code != 1 {
+				t.Errorf("exit status %d, want 1", r.Code)
 			}
-			if strings.Contains(r.stdout+r.stderr, key) {
+			if strings.Contains(r.Stdout+r.Stderr, key) {
 				t.Errorf("the stream key is in the output")
 			}
-			msg := strings.TrimSuffix(r.stderr, "\n")
-			if r.stdout != "" || strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "bot: ") {
-				t.Errorf("output is not one \"bot: …\" line on stderr:\n%s%s", r.stdout, lines(r.stderr))
+			msg := strings.TrimSuffix(r.Stderr, "\n")
+			if r.Stdout != "" || strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "bot: ") {
+				t.Errorf("output is not one \"bot: …\" line on stderr:\n%s%s", r.Stdout, testkit.Lines(r.Stderr))
 			}
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("error %q does not contain %q", msg, tt.want)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,71 +21,11 @@ import (
 // line, its exit status and what it prints, and the recording checked by an
 // independent decoder (ffprobe, ffmpeg).
 
-// The demo is this test binary itself: run with runAsDemo=1 in its
-// environment, TestMain calls main instead of the tests. The demo is so
+// The program is this test binary itself (see testkit.AsProgram): it is
 // built once, by go test, with the test's flags (-race included).
-const runAsDemo = "GOLIVECAST_COUNTER_AS_DEMO"
-
-// counterBin is the test binary, which is the demo when run with
-// demoEnv.
-var counterBin string
-
-// demoEnv is the environment of a demo run. A race-enabled binary sleeps
-// 1 s on exit by default, which would blur how quickly the demo stops.
-var demoEnv = append(os.Environ(), runAsDemo+"=1", "GORACE=atexit_sleep_ms=0")
-
 func TestMain(m *testing.M) {
-	if os.Getenv(runAsDemo) == "1" {
-		main()
-		os.Exit(0)
-	}
-	var err error
-	if counterBin, err = os.Executable(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	testkit.AsProgram(main)
 	goleak.VerifyTestMain(m)
-}
-
-// result is what one run of the demo printed and how it ended.
-type result struct {
-	stdout, stderr string
-	code           int
-	took           time.Duration
-}
-
-// runCounter runs the demo with args, killing it after limit.
-func runCounter(t *testing.T, limit time.Duration, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, counterBin, args...)
-	cmd.Env = demoEnv
-	cmd.Dir = t.TempDir()
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), took: time.Since(start)}
-	if ctx.Err() != nil {
-		t.Fatalf("counter %s: still running after %v; stderr:\n%s", strings.Join(args, " "), limit, lines(r.stderr))
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("counter: %v", err)
-	}
-	return r
-}
-
-// lines shows the status line's carriage returns as line breaks.
-func lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
-
-// requireOK fails unless the run exited 0.
-func requireOK(t *testing.T, r result) {
-	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("exit status %d, want 0; stderr:\n%s", r.code, lines(r.stderr))
-	}
 }
 
 // checkRecording decodes an FLV and checks it carries H.264 of the given
@@ -102,10 +40,10 @@ func checkRecording(t *testing.T, path string, w, h, frames int) {
 func TestDefaultMode(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	out := filepath.Join(t.TempDir(), "c.flv")
-	r := runCounter(t, 30*time.Second, "-duration", "2s", "-size", "320x240", "-out", out)
-	requireOK(t, r)
-	if want := "play it with: ffplay " + out; !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+	r := testkit.RunProgram(t, 30*time.Second, "-duration", "2s", "-size", "320x240", "-out", out)
+	r.RequireOK(t)
+	if want := "play it with: ffplay " + out; !strings.Contains(r.Stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(r.Stderr))
 	}
 	checkRecording(t, out, 320, 240, 60)
 }
@@ -114,10 +52,10 @@ func TestPublishToNginx(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	const key = "counterNginxKey3"
 	ng := testkit.StartNginx(t, nginx.Options{})
-	r := runCounter(t, 30*time.Second, "-url", ng.URL("live", key), "-duration", "2s", "-size", "320x240")
-	requireOK(t, r)
-	if strings.Contains(r.stdout+r.stderr, key) {
-		t.Errorf("the stream key is in the output:\n%s%s", r.stdout, lines(r.stderr))
+	r := testkit.RunProgram(t, 30*time.Second, "-url", ng.URL("live", key), "-duration", "2s", "-size", "320x240")
+	r.RequireOK(t)
+	if strings.Contains(r.Stdout+r.Stderr, key) {
+		t.Errorf("the stream key is in the output:\n%s%s", r.Stdout, testkit.Lines(r.Stderr))
 	}
 	ng.Stop() // the recording is complete once nginx has stopped
 	recs := ng.RecordingsOf(key)
@@ -131,11 +69,11 @@ func TestPublishToNginx(t *testing.T) {
 func TestFanOut(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	ng := testkit.StartNginx(t, nginx.Options{})
-	r := runCounter(t, 30*time.Second, "-url", ng.URL("live", "fanA"), "-url", ng.URL("live", "fanB"),
+	r := testkit.RunProgram(t, 30*time.Second, "-url", ng.URL("live", "fanA"), "-url", ng.URL("live", "fanB"),
 		"-duration", "2s", "-size", "320x240")
-	requireOK(t, r)
-	if n := strings.Count(r.stderr, ": done, "); n != 2 {
-		t.Errorf("%d destinations reported done, want 2:\n%s", n, lines(r.stderr))
+	r.RequireOK(t)
+	if n := strings.Count(r.Stderr, ": done, "); n != 2 {
+		t.Errorf("%d destinations reported done, want 2:\n%s", n, testkit.Lines(r.Stderr))
 	}
 	ng.Stop()
 	for _, key := range []string{"fanA", "fanB"} {
@@ -157,9 +95,7 @@ func TestSignals(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "s.flv")
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, counterBin, "-size", "320x240", "-out", out)
-			cmd.Env = demoEnv
-			cmd.WaitDelay = time.Second
+			cmd := testkit.Program(t, ctx, "-size", "320x240", "-out", out)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
@@ -170,7 +106,7 @@ func TestSignals(t *testing.T) {
 
 			select {
 			case err := <-exited:
-				t.Fatalf("exited before the signal: %v\n%s", err, lines(stderr.String()))
+				t.Fatalf("exited before the signal: %v\n%s", err, testkit.Lines(stderr.String()))
 			case <-time.After(1500 * time.Millisecond):
 			}
 			if err := cmd.Process.Signal(sig); err != nil {
@@ -182,7 +118,7 @@ func TestSignals(t *testing.T) {
 				took := time.Since(sent)
 				t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
 				if err != nil {
-					t.Fatalf("exit: %v; stderr:\n%s", err, lines(stderr.String()))
+					t.Fatalf("exit: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
 				}
 				if took > 2*time.Second {
 					t.Errorf("took %v to exit after %v, want at most 2s", took, sig)
@@ -190,10 +126,10 @@ func TestSignals(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				_ = cmd.Process.Kill()
 				<-exited
-				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, lines(stderr.String()))
+				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, testkit.Lines(stderr.String()))
 			}
 			if !strings.Contains(stderr.String(), "recorded "+out) {
-				t.Errorf("stderr does not report the recording:\n%s", lines(stderr.String()))
+				t.Errorf("stderr does not report the recording:\n%s", testkit.Lines(stderr.String()))
 			}
 			checkRecording(t, out, 320, 240, 0)
 		})
@@ -240,20 +176,20 @@ func TestFailures(t *testing.T) {
 			// Endless (no -duration): the failure itself must end the run.
 			// A later -size overrides this one.
 			args := append([]string{"-size", "320x240", "-out", filepath.Join(t.TempDir(), "f.flv")}, tt.args(t)...)
-			r := runCounter(t, 10*time.Second, args...)
-			t.Logf("after %v: status %d: %q", r.took.Round(time.Millisecond), r.code, r.stderr)
-			if r.code != 1 {
-				t.Errorf("exit status %d, want 1", r.code)
+			r := testkit.RunProgram(t, 10*time.Second, args...)
+			t.Logf("after %v: status %d: %q", r.Took.Round(time.Millisecond), r.Code, r.Stderr)
+			if r.Code != 1 {
+				t.Errorf("exit status %d, want 1", r.Code)
 			}
-			if strings.Contains(r.stdout+r.stderr, key) {
+			if strings.Contains(r.Stdout+r.Stderr, key) {
 				t.Errorf("the stream key is in the output")
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout %q, want nothing", r.stdout)
+			if r.Stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.Stdout)
 			}
-			msg := strings.TrimSuffix(r.stderr, "\n")
+			msg := strings.TrimSuffix(r.Stderr, "\n")
 			if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "counter: ") {
-				t.Errorf("stderr is not one \"counter: …\" line:\n%s", lines(r.stderr))
+				t.Errorf("stderr is not one \"counter: …\" line:\n%s", testkit.Lines(r.Stderr))
 			}
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("error %q does not contain %q", msg, tt.want)
@@ -269,8 +205,8 @@ func TestFailures(t *testing.T) {
 func TestFlash(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	out := filepath.Join(t.TempDir(), "flash.flv")
-	r := runCounter(t, 30*time.Second, "-flash", "-duration", "3s", "-audio", "tone", "-size", "320x240", "-out", out)
-	requireOK(t, r)
+	r := testkit.RunProgram(t, 30*time.Second, "-flash", "-duration", "3s", "-audio", "tone", "-size", "320x240", "-out", out)
+	r.RequireOK(t)
 	checkRecording(t, out, 320, 240, 90)
 	frames := testkit.VideoLuma(t, out, 32, 24)
 	if len(frames) < 31 {
@@ -291,11 +227,11 @@ func TestFlash(t *testing.T) {
 
 func TestStatusLine(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "c.flv")
-	r := runCounter(t, 30*time.Second, "-duration", "1500ms", "-size", "128x96", "-audio", "silence", "-out", out)
-	requireOK(t, r)
+	r := testkit.RunProgram(t, 30*time.Second, "-duration", "1500ms", "-size", "128x96", "-audio", "silence", "-out", out)
+	r.RequireOK(t)
 	for _, want := range []string{"time=", "fps=", "reconnects=", "frames=45 "} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(r.Stderr))
 		}
 	}
 }

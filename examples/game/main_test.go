@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,27 +24,10 @@ import (
 // status and what it prints, and the stream checked by an independent
 // decoder (ffprobe, ffmpeg).
 
-// The example is this test binary itself: run with runAsGame=1 in its
-// environment, TestMain calls main instead of the tests, so the program
-// is built once, by go test, with the test's flags (-race included).
-const runAsGame = "GOLIVECAST_GAME_AS_PROGRAM"
-
-var gameBin string
-
-// gameEnv is the environment of a run. A race-enabled binary sleeps 1 s
-// on exit by default, which would blur how quickly the program stops.
-var gameEnv = append(os.Environ(), runAsGame+"=1", "GORACE=atexit_sleep_ms=0")
-
+// The program is this test binary itself (see testkit.AsProgram): it is
+// built once, by go test, with the test's flags (-race included).
 func TestMain(m *testing.M) {
-	if os.Getenv(runAsGame) == "1" {
-		main()
-		os.Exit(0)
-	}
-	var err error
-	if gameBin, err = os.Executable(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	testkit.AsProgram(main)
 	goleak.VerifyTestMain(m)
 }
 
@@ -56,89 +38,19 @@ const (
 	testFPS      = 30
 )
 
-type result struct {
-	stdout, stderr string
-	code           int
-	took           time.Duration
-}
-
-// runGame runs the example with args, killing it after limit.
-func runGame(t *testing.T, limit time.Duration, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gameBin, args...)
-	cmd.Env = gameEnv
-	cmd.Dir = t.TempDir()
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), took: time.Since(start)}
-	if ctx.Err() != nil {
-		t.Fatalf("game %s: still running after %v; stderr:\n%s", strings.Join(args, " "), limit, lines(r.stderr))
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("game: %v", err)
-	}
-	return r
-}
-
-// lines shows the status line's carriage returns as line breaks.
-func lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
-
-func requireOK(t *testing.T, r result) {
-	t.Helper()
-	t.Logf("exited %d after %v", r.code, r.took.Round(time.Millisecond))
-	if r.code != 0 {
-		t.Fatalf("exit status %d, want 0; stderr:\n%s", r.code, lines(r.stderr))
-	}
-}
-
 // checkRecording decodes an FLV and checks it carries H.264 of the test
 // size (frames of it when frames > 0) and 44.1 kHz stereo AAC, and
 // decodes without an error.
 func checkRecording(t *testing.T, path string, frames int) {
 	t.Helper()
-	var video, audio *testkit.Stream
-	streams := testkit.Streams(t, path)
-	for i := range streams {
-		switch streams[i].CodecType {
-		case "video":
-			video = &streams[i]
-		case "audio":
-			audio = &streams[i]
-		}
-	}
-	if video == nil || audio == nil {
-		t.Fatalf("%s: streams %+v, want one video and one audio", path, streams)
-	}
-	if video.CodecName != "h264" || video.Width != testW || video.Height != testH {
-		t.Errorf("video %s %dx%d, want h264 %dx%d", video.CodecName, video.Width, video.Height, testW, testH)
-	}
-	if frames > 0 && (video.NbReadFrames < frames-1 || video.NbReadFrames > frames+1) {
-		t.Errorf("%d video frames, want %d±1", video.NbReadFrames, frames)
-	}
-	if video.NbReadFrames == 0 {
-		t.Errorf("no video frame decoded")
-	}
-	if audio.CodecName != "aac" || audio.SampleRate != 44100 || audio.Channels != 2 {
-		t.Errorf("audio %s %d Hz %d channels, want aac 44100 Hz 2 channels", audio.CodecName, audio.SampleRate, audio.Channels)
-	}
-	if audio.NbReadFrames == 0 {
-		t.Errorf("no audio frame decoded")
-	}
-	if errs := testkit.DecodeErrors(t, path); errs != "" {
-		t.Errorf("%s does not decode cleanly:\n%s", path, errs)
-	}
+	testkit.CheckRecording(t, path, testkit.Recording{Width: testW, Height: testH, Frames: frames, SampleRate: 44100, Channels: 2})
 }
 
 // finalCount reads a counter from the last status line, such as
 // "updates=173".
 func finalCount(t *testing.T, stderr, name string) int {
 	t.Helper()
-	status := strings.Split(lines(stderr), "\n")
+	status := strings.Split(testkit.Lines(stderr), "\n")
 	for i := len(status) - 1; i >= 0; i-- {
 		_, rest, ok := strings.Cut(status[i], " "+name+"=")
 		if !ok {
@@ -149,7 +61,7 @@ func finalCount(t *testing.T, stderr, name string) int {
 			return n
 		}
 	}
-	t.Fatalf("no %s= in the status:\n%s", name, lines(stderr))
+	t.Fatalf("no %s= in the status:\n%s", name, testkit.Lines(stderr))
 	return 0
 }
 
@@ -161,20 +73,20 @@ func TestDefaultMode(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	out := filepath.Join(t.TempDir(), "g.flv")
 	const seconds = 3
-	r := runGame(t, 15*time.Second, "-duration", fmt.Sprint(seconds, "s"), "-size", fmt.Sprint(testW, "x", testH), "-out", out)
-	requireOK(t, r)
-	if want := "play it with: ffplay " + out; !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, lines(r.stderr))
+	r := testkit.RunProgram(t, 15*time.Second, "-duration", fmt.Sprint(seconds, "s"), "-size", fmt.Sprint(testW, "x", testH), "-out", out)
+	r.RequireOK(t)
+	if want := "play it with: ffplay " + out; !strings.Contains(r.Stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(r.Stderr))
 	}
 	// The producer's rate is its own: about 60 updates a second, not 30.
-	if n := finalCount(t, r.stderr, "updates"); n < 40*seconds || n > 76*seconds {
+	if n := finalCount(t, r.Stderr, "updates"); n < 40*seconds || n > 76*seconds {
 		t.Errorf("%d game updates in %d s, want 45 to 75 a second", n, seconds)
 	}
 	// The game ends at 3 s, an instant after the frame of 3 s is due:
 	// that frame is in too.
 	checkRecording(t, out, testFPS*seconds+1)
 	checkFrameRate(t, out)
-	checkBounces(t, out, finalCount(t, r.stderr, "bounces"))
+	checkBounces(t, out, finalCount(t, r.Stderr, "bounces"))
 }
 
 // checkFrameRate checks that the pictures are evenly spaced, 1/30 s
@@ -368,10 +280,10 @@ func TestPublishToServer(t *testing.T) {
 	const key = "gameSecretKey7"
 	dir := t.TempDir()
 	srv := startServer(t, dir)
-	r := runGame(t, 15*time.Second, "-url", srv.URL("arena", key), "-duration", "2s", "-size", fmt.Sprint(testW, "x", testH))
-	requireOK(t, r)
-	if strings.Contains(r.stdout+r.stderr, key) {
-		t.Errorf("the stream key is in the output:\n%s%s", r.stdout, lines(r.stderr))
+	r := testkit.RunProgram(t, 15*time.Second, "-url", srv.URL("arena", key), "-duration", "2s", "-size", fmt.Sprint(testW, "x", testH))
+	r.RequireOK(t)
+	if strings.Contains(r.Stdout+r.Stderr, key) {
+		t.Errorf("the stream key is in the output:\n%s%s", r.Stdout, testkit.Lines(r.Stderr))
 	}
 	events := checkUnpublished(t, srv)
 	// 2 s of frames and the one due at 2 s, as in TestDefaultMode.
@@ -394,9 +306,7 @@ func TestSignals(t *testing.T) {
 			srv := startServer(t, dir)
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, gameBin, "-url", srv.URL("live", "sig"), "-size", fmt.Sprint(testW, "x", testH))
-			cmd.Env = gameEnv
-			cmd.WaitDelay = time.Second
+			cmd := testkit.Program(t, ctx, "-url", srv.URL("live", "sig"), "-size", fmt.Sprint(testW, "x", testH))
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
@@ -412,7 +322,7 @@ func TestSignals(t *testing.T) {
 			if err != nil {
 				_ = cmd.Process.Kill()
 				<-exited
-				t.Fatalf("no second of video: %v; stderr:\n%s", err, lines(stderr.String()))
+				t.Fatalf("no second of video: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
 			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
@@ -423,7 +333,7 @@ func TestSignals(t *testing.T) {
 				took := time.Since(sent)
 				t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
 				if err != nil {
-					t.Fatalf("exit: %v; stderr:\n%s", err, lines(stderr.String()))
+					t.Fatalf("exit: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
 				}
 				if took > 2*time.Second {
 					t.Errorf("took %v to exit after %v, want at most 2s", took, sig)
@@ -431,7 +341,7 @@ func TestSignals(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				_ = cmd.Process.Kill()
 				<-exited
-				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, lines(stderr.String()))
+				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, testkit.Lines(stderr.String()))
 			}
 			checkUnpublished(t, srv)
 			checkRecording(t, filepath.Join(dir, "live.flv"), 0)
@@ -470,17 +380,17 @@ func TestFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Endless (no -duration): the failure itself must end the run.
 			args := append([]string{"-size", "320x240", "-out", filepath.Join(t.TempDir(), "f.flv")}, tt.args...)
-			r := runGame(t, 10*time.Second, args...)
-			t.Logf("after %v: status %d: %q", r.took.Round(time.Millisecond), r.code, r.stderr)
-			if r.code != 1 {
-				t.Errorf("exit status %d, want 1", r.code)
+			r := testkit.RunProgram(t, 10*time.Second, args...)
+			t.Logf("after %v: status %d: %q", r.Took.Round(time.Millisecond), r.Code, r.Stderr)
+			if r.Code != 1 {
+				t.Errorf("exit status %d, want 1", r.Code)
 			}
-			if strings.Contains(r.stdout+r.stderr, key) {
+			if strings.Contains(r.Stdout+r.Stderr, key) {
 				t.Errorf("the stream key is in the output")
 			}
-			msg := strings.TrimSuffix(r.stderr, "\n")
-			if r.stdout != "" || strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "game: ") {
-				t.Errorf("output is not one \"game: …\" line on stderr:\n%s%s", r.stdout, lines(r.stderr))
+			msg := strings.TrimSuffix(r.Stderr, "\n")
+			if r.Stdout != "" || strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "game: ") {
+				t.Errorf("output is not one \"game: …\" line on stderr:\n%s%s", r.Stdout, testkit.Lines(r.Stderr))
 			}
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("error %q does not contain %q", msg, tt.want)

@@ -1,0 +1,97 @@
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An example program's tests run the program as a user does: its command
+// line, its exit status and what it prints. The program is the test
+// binary itself: TestMain calls AsProgram, which runs the program's main
+// instead of the tests when the environment says so. The program is so
+// built once, by go test, with the test's flags (-race included), and not
+// a second time by the tests.
+
+// programEnv marks a run of the test binary as the program.
+const programEnv = "GOLIVECAST_TEST_AS_PROGRAM"
+
+// AsProgram runs main and exits when the test binary was started by
+// RunProgram; otherwise it returns, and TestMain goes on with the tests.
+func AsProgram(main func()) {
+	if os.Getenv(programEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+}
+
+// ProgramEnv is the environment of a run of the program. A race-enabled
+// binary sleeps 1 s on exit by default, which would blur how quickly the
+// program stops.
+func ProgramEnv() []string {
+	return append(os.Environ(), programEnv+"=1", "GORACE=atexit_sleep_ms=0")
+}
+
+// Program returns a command that runs the program (the test binary)
+// with args, in a temporary directory of t's.
+func Program(t testing.TB, ctx context.Context, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = ProgramEnv()
+	cmd.Dir = t.TempDir()
+	cmd.WaitDelay = time.Second
+	return cmd
+}
+
+// Run is how one run of the program ended.
+type Run struct {
+	Stdout, Stderr string
+	Code           int
+	Took           time.Duration
+}
+
+// RunProgram runs the program with args and waits for it, failing the
+// test if it is still running after limit.
+func RunProgram(t testing.TB, limit time.Duration, args ...string) Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := Program(t, ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := Run{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode(), Took: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("%s: still running after %v; stderr:\n%s", strings.Join(args, " "), limit, Lines(r.Stderr))
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("running the program: %v", err)
+	}
+	return r
+}
+
+// RequireOK fails the test unless the run exited 0.
+func (r Run) RequireOK(t testing.TB) {
+	t.Helper()
+	if r.Code != 0 {
+		t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", r.Code, r.Took.Round(time.Millisecond), Lines(r.Stderr))
+	}
+}
+
+// Lines shows a status line's carriage returns as line breaks.
+func Lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
+
+// String describes the run for a log.
+func (r Run) String() string {
+	return fmt.Sprintf("exit %d after %v", r.Code, r.Took.Round(time.Millisecond))
+}
