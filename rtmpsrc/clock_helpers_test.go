@@ -95,11 +95,7 @@ func clkBeepAudio(format capture.AudioFormat, total int64) capture.AudioSource {
 func clkMedia(ev []rtmptest.Event, kind rtmptest.Kind) []uint32 {
 	var ts []uint32
 	for _, e := range ev {
-		switch {
-		case e.Kind != kind:
-		case kind == rtmptest.KindVideo && (e.Video == nil || e.Video.AVCPacketType == 0):
-		case kind == rtmptest.KindAudio && (e.Audio == nil || e.Audio.AACPacketType == 0):
-		default:
+		if kind == rtmptest.KindVideo && e.VideoFrame() || kind == rtmptest.KindAudio && e.AudioFrame() {
 			ts = append(ts, e.Timestamp)
 		}
 	}
@@ -127,18 +123,11 @@ func clkWaitClosed(t *testing.T, srv *rtmptest.Server) []rtmptest.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
-		for _, e := range ev {
-			if e.Kind == rtmptest.KindClose {
-				return true
-			}
-		}
-		return false
-	})
+	ev, err := srv.WaitClosed(ctx)
 	if err != nil {
 		t.Fatalf("waiting for the publisher to disconnect: %v", err)
 	}
-	return srv.Events()
+	return ev
 }
 
 // clkCheckCadence checks that video timestamps (milliseconds, first at

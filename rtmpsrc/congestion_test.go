@@ -199,9 +199,9 @@ func TestCongestion(t *testing.T) {
 	)
 	for _, e := range srv.Events() {
 		switch {
-		case e.Kind == rtmptest.KindAudio && e.Audio.AACPacketType == 1:
+		case e.AudioFrame():
 			audioTS = append(audioTS, e.Timestamp)
-		case e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1:
+		case e.VideoFrame():
 			if int64(e.Timestamp) < lastVideo {
 				t.Fatalf("video timestamps go back")
 			}

@@ -14,7 +14,6 @@ import (
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
 	"github.com/golivecast/golivecast/internal/testkit"
-	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // TestNewestPicture: from a producer that pushes pictures on its own clock
@@ -81,7 +80,7 @@ func TestNewestPicture(t *testing.T) {
 	ev := clkWaitClosed(t, srv)
 	var arrived []time.Time
 	for _, e := range ev {
-		if e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1 {
+		if e.VideoFrame() {
 			arrived = append(arrived, e.Arrived)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,17 +48,6 @@ func runPublisher(t *testing.T, cfg Config, limit time.Duration) (*Publisher, er
 	return p, p.Run(ctx)
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // TestFFmpegListenReceiver publishes to ffmpeg in listen mode
 // (ffmpeg -listen 1 -i rtmp://… -c copy out.flv), the usual way to preview
 // a stream locally. ffmpeg 5.1 answers FCPublish with a bare onFCPublish
@@ -67,7 +55,7 @@ func freePort(t *testing.T) int {
 func TestFFmpegListenReceiver(t *testing.T) {
 	testkit.RequireFFmpeg(t)
 	const seconds = 4
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	out := filepath.Join(t.TempDir(), "listen.flv")
 	url := "rtmp://127.0.0.1:" + strconv.Itoa(port) + "/live/listenkey"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

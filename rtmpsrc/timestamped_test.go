@@ -97,7 +97,7 @@ func TestTimestampedMode(t *testing.T) {
 			}
 			// No B-frames: each frame is presented when it is decoded.
 			for _, e := range ev {
-				if e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1 && e.Video.CompositionTime != 0 {
+				if e.VideoFrame() && e.Video.CompositionTime != 0 {
 					t.Errorf("video at %d ms has composition time %d", e.Timestamp, e.Video.CompositionTime)
 				}
 			}

@@ -116,6 +116,18 @@ type VideoHeader struct {
 	CompositionTime int32 // milliseconds, only when CodecID is AVC
 }
 
+// VideoFrame reports whether e is a video frame: AVC NAL units, not the
+// decoder configuration.
+func (e Event) VideoFrame() bool {
+	return e.Kind == KindVideo && e.Video != nil && e.Video.CodecID == 7 && e.Video.AVCPacketType == 1
+}
+
+// AudioFrame reports whether e is an audio frame: raw AAC, not the
+// AudioSpecificConfig.
+func (e Event) AudioFrame() bool {
+	return e.Kind == KindAudio && e.Audio != nil && e.Audio.SoundFormat == 10 && e.Audio.AACPacketType == 1
+}
+
 // String gives a one-line description for test logs, without payloads.
 func (e Event) String() string {
 	s := fmt.Sprintf("#%d %s ts=%d", e.Conn, e.Kind, e.Timestamp)
@@ -172,6 +184,21 @@ func (s *Server) WaitFor(ctx context.Context, cond func([]Event) bool) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// WaitClosed waits until a client's connection has closed (a KindClose
+// event: the publisher unpublished and hung up, or was cut off), and
+// returns the event log then.
+func (s *Server) WaitClosed(ctx context.Context) ([]Event, error) {
+	err := s.WaitFor(ctx, func(evs []Event) bool {
+		for _, e := range evs {
+			if e.Kind == KindClose {
+				return true
+			}
+		}
+		return false
+	})
+	return s.Events(), err
 }
 
 // eventLog is an append-only list with a broadcast on every change.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,26 +73,16 @@ func count(events []rtmptest.Event, match func(rtmptest.Event) bool) int {
 	return n
 }
 
-func isFrame(e rtmptest.Event) bool {
-	return e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1
-}
-
-func isAudio(e rtmptest.Event) bool {
-	return e.Kind == rtmptest.KindAudio && e.Audio.AACPacketType == 1
-}
-
 // checkUnpublished checks that the publisher ended its stream with an
 // unpublish, then closed the connection itself.
 func checkUnpublished(t *testing.T, srv *rtmptest.Server) []rtmptest.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
-		return count(ev, func(e rtmptest.Event) bool { return e.Kind == rtmptest.KindClose }) > 0
-	}); err != nil {
+	events, err := srv.WaitClosed(ctx)
+	if err != nil {
 		t.Fatalf("waiting for the connection to close: %v", err)
 	}
-	events := srv.Events()
 	if count(events, func(e rtmptest.Event) bool { return e.Kind == rtmptest.KindDeleteStream }) != 1 {
 		t.Errorf("no deleteStream: the stream did not end with an unpublish")
 	}
@@ -103,18 +92,6 @@ func checkUnpublished(t *testing.T, srv *rtmptest.Server) []rtmptest.Event {
 		}
 	}
 	return events
-}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
 }
 
 // changes returns the media times of the frames that differ from the
@@ -262,7 +239,7 @@ func TestStdinAndInterrupt(t *testing.T) {
 		t.Helper()
 		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 		defer wcancel()
-		if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, isFrame) >= n }); err != nil {
+		if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, rtmptest.Event.VideoFrame) >= n }); err != nil {
 			kill()
 			t.Fatalf("waiting for %d frames: %v; stderr:\n%s", n, err, testkit.Lines(stderr.String()))
 		}
@@ -327,7 +304,7 @@ func TestFailures(t *testing.T) {
 		args []string
 		want string // in the error line
 	}{
-		{"nothing listening", []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", closedPort(t), key)}, "connection refused"},
+		{"nothing listening", []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", testkit.FreePort(t), key)}, "connection refused"},
 		{"no script", []string{"-script", filepath.Join(dir, "missing.txt")}, "no such file"},
 		{"bad script line", []string{"-script", script("bad.txt", "1 alice: hi\nsoon bob: hey\n")}, "bad.txt:2"},
 		{"script out of order", []string{"-script", script("order.txt", "2 alice: hi\n1 bob: hey\n")}, "before the line above"},

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -136,18 +135,6 @@ func TestSignals(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
-}
-
 // Each failure ends the demo quickly with a status of 1 and a single
 // "counter: …" line on stderr that never shows the stream key.
 func TestFailures(t *testing.T) {
@@ -160,7 +147,7 @@ func TestFailures(t *testing.T) {
 		{"bad URL", func(*testing.T) []string { return []string{"-url", "rtmp://host/live"} }, "invalid URL"},
 		{"bad scheme", func(*testing.T) []string { return []string{"-url", "http://127.0.0.1/live/" + key} }, "scheme"},
 		{"nothing listening", func(t *testing.T) []string {
-			return []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", closedPort(t), key)}
+			return []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", testkit.FreePort(t), key)}
 		}, "connection refused"},
 		{"publish refused", func(t *testing.T) []string {
 			ng := testkit.StartNginx(t, nginx.Options{DenyPublish: true})

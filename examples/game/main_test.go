@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -243,26 +242,16 @@ func count(events []rtmptest.Event, match func(rtmptest.Event) bool) int {
 	return n
 }
 
-func isFrame(e rtmptest.Event) bool {
-	return e.Kind == rtmptest.KindVideo && e.Video.AVCPacketType == 1
-}
-
-func isAudio(e rtmptest.Event) bool {
-	return e.Kind == rtmptest.KindAudio && e.Audio.AACPacketType == 1
-}
-
 // checkUnpublished checks that the publisher ended its stream with an
 // unpublish, then closed the connection itself.
 func checkUnpublished(t *testing.T, srv *rtmptest.Server) []rtmptest.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.WaitFor(ctx, func(ev []rtmptest.Event) bool {
-		return count(ev, func(e rtmptest.Event) bool { return e.Kind == rtmptest.KindClose }) > 0
-	}); err != nil {
+	events, err := srv.WaitClosed(ctx)
+	if err != nil {
 		t.Fatalf("waiting for the connection to close: %v", err)
 	}
-	events := srv.Events()
 	if count(events, func(e rtmptest.Event) bool { return e.Kind == rtmptest.KindDeleteStream }) != 1 {
 		t.Errorf("no deleteStream: the stream did not end with an unpublish")
 	}
@@ -287,10 +276,10 @@ func TestPublishToServer(t *testing.T) {
 	}
 	events := checkUnpublished(t, srv)
 	// 2 s of frames and the one due at 2 s, as in TestDefaultMode.
-	if n := count(events, isFrame); n < 2*testFPS || n > 2*testFPS+2 {
+	if n := count(events, rtmptest.Event.VideoFrame); n < 2*testFPS || n > 2*testFPS+2 {
 		t.Errorf("the server received %d video frames, want %d±1", n, 2*testFPS+1)
 	}
-	if n := count(events, isAudio); n < 80 {
+	if n := count(events, rtmptest.Event.AudioFrame); n < 80 {
 		t.Errorf("the server received %d AAC frames, want about 2 s of them (86)", n)
 	}
 	checkRecording(t, filepath.Join(dir, "arena.flv"), 2*testFPS+1)
@@ -317,7 +306,7 @@ func TestSignals(t *testing.T) {
 
 			// A second of the game on the server, then the signal.
 			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-			err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, isFrame) >= testFPS })
+			err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, rtmptest.Event.VideoFrame) >= testFPS })
 			wcancel()
 			if err != nil {
 				_ = cmd.Process.Kill()
@@ -349,18 +338,6 @@ func TestSignals(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
-}
-
 // Each failure ends the program quickly with status 1 and a single
 // "game: …" line on stderr that never shows the stream key.
 func TestFailures(t *testing.T) {
@@ -370,7 +347,7 @@ func TestFailures(t *testing.T) {
 		args []string
 		want string // in the error line
 	}{
-		{"nothing listening", []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", closedPort(t), key)}, "connection refused"},
+		{"nothing listening", []string{"-url", fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", testkit.FreePort(t), key)}, "connection refused"},
 		{"bad URL", []string{"-url", "rtmp://host/live"}, "invalid URL"},
 		{"odd size", []string{"-size", "321x240"}, "even"},
 		{"bad rate", []string{"-rate", "75-45"}, "-rate \"75-45\""},

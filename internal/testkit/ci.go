@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -32,6 +33,18 @@ func RequireTools(t testing.TB, hint string, names ...string) {
 			Missing(t, "%s: %v", hint, err)
 		}
 	}
+}
+
+// FreePort returns a loopback port nothing listened on a moment ago: for a
+// server a test starts later, or to be refused.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Eventually polls cond every millisecond until it holds, and fails the

@@ -129,8 +129,7 @@ func latencyRun(self string, d time.Duration, i int) (latency, error) {
 			l.publish = at
 		case e.Kind == rtmptest.KindDeleteStream:
 			l.unpublish = at
-		case e.Kind == rtmptest.KindVideo && e.Video != nil && e.Video.AVCPacketType == 1,
-			e.Kind == rtmptest.KindAudio && e.Audio != nil && e.Audio.AACPacketType == 1:
+		case e.VideoFrame(), e.AudioFrame():
 			if l.firstMedia == 0 {
 				l.firstMedia = at
 			}

@@ -266,7 +266,7 @@ func pushLatency(d time.Duration, sc *scene.Scene, timestamped bool) ([]time.Dur
 	}
 	var lat []time.Duration
 	for _, e := range srv.Events() {
-		if e.Kind == rtmptest.KindVideo && e.Video != nil && e.Video.AVCPacketType == 1 {
+		if e.VideoFrame() {
 			lat = append(lat, e.Arrived.Sub(pushed[len(lat)]))
 		}
 	}
