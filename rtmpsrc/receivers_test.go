@@ -216,7 +216,7 @@ func TestGortmplibReceiver(t *testing.T) {
 	if !res.HasVideo || !res.HasAudio {
 		t.Fatalf("tracks: video %v, audio %v", res.HasVideo, res.HasAudio)
 	}
-	if res.StreamKey != "mtxkey" || res.AudioConfig.SampleRate != 44100 || res.AudioConfig.ChannelCount != 2 {
+	if res.StreamKey != "mtxkey" || res.AudioConfig.SampleRate != 44100 || res.AudioConfig.ChannelConfig != 2 {
 		t.Errorf("key %q, audio config %+v", res.StreamKey, res.AudioConfig)
 	}
 	st := p.Stats()

@@ -171,7 +171,7 @@ func run(duration, every, warmup time.Duration, w, h, fps int, preset, outPath s
 	end := take("end", start, p.Stats())
 	end.print()
 	if runErr != nil {
-		return fmt.Errorf("Run: %w", runErr)
+		return fmt.Errorf("publisher: %w", runErr)
 	}
 	// Let the goroutines that Run waited for finish exiting.
 	var after sample
