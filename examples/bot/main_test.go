@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -219,62 +218,35 @@ func TestStdinAndInterrupt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := testkit.Program(t, ctx, "-url", srv.URL("live", key), "-size", fmt.Sprint(testW, "x", testH))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	kill := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
+	run := testkit.StartProgram(t, cmd)
 	waitFrames := func(n int) {
 		t.Helper()
 		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 		defer wcancel()
 		if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, rtmptest.Event.VideoFrame) >= n }); err != nil {
-			kill()
-			t.Fatalf("waiting for %d frames: %v; stderr:\n%s", n, err, testkit.Lines(stderr.String()))
+			run.Kill()
+			t.Fatalf("waiting for %d frames: %v; stderr:\n%s", n, err, testkit.Lines(run.Stderr()))
 		}
 	}
 
 	waitFrames(testFPS / 2)
 	if _, err := io.WriteString(stdin, "carol: hello from stdin\n"); err != nil {
-		kill()
+		run.Kill()
 		t.Fatal(err)
 	}
 	waitFrames(3 * testFPS / 2)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	sent := time.Now()
-	select {
-	case err := <-exited:
-		took := time.Since(sent)
-		t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
-		if err != nil {
-			t.Fatalf("exit: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
-		}
-		if took > 2*time.Second {
-			t.Errorf("took %v to exit after SIGINT, want at most 2s", took)
-		}
-	case <-time.After(5 * time.Second):
-		kill()
-		t.Fatalf("still running 5s after SIGINT; stderr:\n%s", testkit.Lines(stderr.String()))
-	}
-	if strings.Contains(stderr.String(), key) {
-		t.Errorf("the stream key is in the output:\n%s", testkit.Lines(stderr.String()))
+	run.Interrupt(t, syscall.SIGINT)
+	if strings.Contains(run.Stderr(), key) {
+		t.Errorf("the stream key is in the output:\n%s", testkit.Lines(run.Stderr()))
 	}
 	for _, want := range []string{"bot: live; type a message", " cards=1 "} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(stderr.String()))
+		if !strings.Contains(run.Stderr(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(run.Stderr()))
 		}
 	}
 	checkUnpublished(t, srv)

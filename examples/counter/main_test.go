@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -95,40 +94,15 @@ func TestSignals(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := testkit.Program(t, ctx, "-size", "320x240", "-out", out)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-
+			run := testkit.StartProgram(t, cmd)
 			select {
-			case err := <-exited:
-				t.Fatalf("exited before the signal: %v\n%s", err, testkit.Lines(stderr.String()))
+			case <-run.Done():
+				t.Fatalf("exited before the signal: %v\n%s", run.Err(), testkit.Lines(run.Stderr()))
 			case <-time.After(1500 * time.Millisecond):
 			}
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			sent := time.Now()
-			select {
-			case err := <-exited:
-				took := time.Since(sent)
-				t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
-				if err != nil {
-					t.Fatalf("exit: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
-				}
-				if took > 2*time.Second {
-					t.Errorf("took %v to exit after %v, want at most 2s", took, sig)
-				}
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, testkit.Lines(stderr.String()))
-			}
-			if !strings.Contains(stderr.String(), "recorded "+out) {
-				t.Errorf("stderr does not report the recording:\n%s", testkit.Lines(stderr.String()))
+			run.Interrupt(t, sig)
+			if !strings.Contains(run.Stderr(), "recorded "+out) {
+				t.Errorf("stderr does not report the recording:\n%s", testkit.Lines(run.Stderr()))
 			}
 			checkRecording(t, out, 320, 240, 0)
 		})

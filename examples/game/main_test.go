@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -296,42 +295,17 @@ func TestSignals(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			cmd := testkit.Program(t, ctx, "-url", srv.URL("live", "sig"), "-size", fmt.Sprint(testW, "x", testH))
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			run := testkit.StartProgram(t, cmd)
 
 			// A second of the game on the server, then the signal.
 			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 			err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool { return count(ev, rtmptest.Event.VideoFrame) >= testFPS })
 			wcancel()
 			if err != nil {
-				_ = cmd.Process.Kill()
-				<-exited
-				t.Fatalf("no second of video: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
+				run.Kill()
+				t.Fatalf("no second of video: %v; stderr:\n%s", err, testkit.Lines(run.Stderr()))
 			}
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			sent := time.Now()
-			select {
-			case err := <-exited:
-				took := time.Since(sent)
-				t.Logf("exited %v after %v", err, took.Round(time.Millisecond))
-				if err != nil {
-					t.Fatalf("exit: %v; stderr:\n%s", err, testkit.Lines(stderr.String()))
-				}
-				if took > 2*time.Second {
-					t.Errorf("took %v to exit after %v, want at most 2s", took, sig)
-				}
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-				t.Fatalf("still running 5s after %v; stderr:\n%s", sig, testkit.Lines(stderr.String()))
-			}
+			run.Interrupt(t, sig)
 			checkUnpublished(t, srv)
 			checkRecording(t, filepath.Join(dir, "live.flv"), 0)
 		})

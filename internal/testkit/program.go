@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -94,4 +95,93 @@ func Lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
 // String describes the run for a log.
 func (r Run) String() string {
 	return fmt.Sprintf("exit %d after %v", r.Code, r.Took.Round(time.Millisecond))
+}
+
+// Running is a program started in the background by StartProgram.
+type Running struct {
+	cmd    *exec.Cmd
+	stderr lockedBuffer
+	done   chan struct{} // closed once the process has exited
+	err    error         // its exit, once done is closed
+}
+
+// StartProgram starts cmd (from Program, which the caller may still
+// prepare, say with a stdin pipe), keeping what it writes on stderr. The
+// program is killed when the test ends, if it still runs.
+func StartProgram(t testing.TB, cmd *exec.Cmd) *Running {
+	t.Helper()
+	r := &Running{cmd: cmd, done: make(chan struct{})}
+	cmd.Stderr = &r.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // ends with the process, which Kill ends
+		r.err = cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(r.Kill)
+	return r
+}
+
+// Stderr is what the program has written on stderr so far.
+func (r *Running) Stderr() string { return r.stderr.String() }
+
+// Done is closed once the program has exited; Err then says how.
+func (r *Running) Done() <-chan struct{} { return r.done }
+
+// Err is the program's exit, once Done is closed.
+func (r *Running) Err() error {
+	<-r.done
+	return r.err
+}
+
+// Kill kills the program if it still runs and waits for it.
+func (r *Running) Kill() {
+	_ = r.cmd.Process.Kill()
+	<-r.done
+}
+
+// Interrupt sends sig and requires the program to exit with status 0
+// within 2 s; it is killed after 5 s. It returns how long it took.
+func (r *Running) Interrupt(t testing.TB, sig os.Signal) time.Duration {
+	t.Helper()
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	select {
+	case <-r.done:
+		took := time.Since(sent)
+		t.Logf("exited %v after %v", r.err, took.Round(time.Millisecond))
+		if r.err != nil {
+			t.Fatalf("exit: %v; stderr:\n%s", r.err, Lines(r.Stderr()))
+		}
+		if took > 2*time.Second {
+			t.Errorf("took %v to exit after %v, want at most 2s", took, sig)
+		}
+		return took
+	case <-time.After(5 * time.Second):
+		r.Kill()
+		t.Fatalf("still running 5s after %v; stderr:\n%s", sig, Lines(r.Stderr()))
+		return 0
+	}
+}
+
+// lockedBuffer collects a child's output, which exec writes from its own
+// goroutine while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
