@@ -114,9 +114,6 @@ func (n *Server) URL(app, key string) string {
 // HLSDir is where the HLS segmenter writes KEY.m3u8 and its fragments.
 func (n *Server) HLSDir() string { return filepath.Join(n.dir, "hls") }
 
-// Dir returns the directory holding the configuration, logs and recordings.
-func (n *Server) Dir() string { return n.dir }
-
 // Log returns nginx's error log so far (level info: connects, publishes,
 // refusals and recording events).
 func (n *Server) Log() string {

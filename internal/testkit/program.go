@@ -3,7 +3,6 @@ package testkit
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -91,11 +90,6 @@ func (r Run) RequireOK(t testing.TB) {
 
 // Lines shows a status line's carriage returns as line breaks.
 func Lines(s string) string { return strings.ReplaceAll(s, "\r", "\n") }
-
-// String describes the run for a log.
-func (r Run) String() string {
-	return fmt.Sprintf("exit %d after %v", r.Code, r.Took.Round(time.Millisecond))
-}
 
 // Running is a program started in the background by StartProgram.
 type Running struct {
