@@ -168,9 +168,7 @@ func (n *Server) start() error {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	// Should the test binary die without running its cleanups, the kernel
-	// kills nginx instead of leaving it holding the port.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start nginx: %w", err)
 	}
