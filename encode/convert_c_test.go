@@ -7,12 +7,12 @@ import (
 	"testing"
 )
 
-var i420PathNames = map[int]string{i420Scalar: "scalar", i420SSE2: "sse2", i420AVX2: "avx2"}
+var i420PathNames = map[int]string{i420Scalar: "scalar", i420SSE2: "sse2", i420AVX2: "avx2", i420NEON: "neon"}
 
 // i420AvailablePaths lists the C conversion paths this CPU runs.
 func i420AvailablePaths() []int {
 	var ps []int
-	for _, p := range []int{i420Scalar, i420SSE2, i420AVX2} {
+	for _, p := range []int{i420Scalar, i420SSE2, i420AVX2, i420NEON} {
 		if i420Paths&(1<<p) != 0 {
 			ps = append(ps, p)
 		}
@@ -288,6 +288,9 @@ func TestI420Identities(t *testing.T) {
 			}
 			if a == 255 && (x+127)/255 != c {
 				t.Fatalf("a=255 is not an identity at c=%d", c)
+			}
+			if u := x + 128; (x+127)/255 != (u+u>>8)>>8 { // the NEON form
+				t.Fatalf("division by 255 (NEON) fails at c=%d a=%d", c, a)
 			}
 		}
 	}

@@ -334,6 +334,23 @@ __attribute__((target("avx2"))) static void conv_avx2(uint8_t *y, uint8_t *cb, u
 }
 #endif // GLC_I420_X86
 
+#if defined(__aarch64__)
+// NEON is part of AArch64: the blocks in convert_i420_neon.c, the rest of
+// each row here.
+static void conv_neon(uint8_t *y, uint8_t *cb, uint8_t *cr, const uint8_t *pix,
+                      ptrdiff_t stride, ptrdiff_t w, ptrdiff_t pairs, int straight) {
+	ptrdiff_t cw = w / 2;
+	ptrdiff_t nb = glc_i420_neon_blocks(y, cb, cr, pix, stride, w, pairs, straight);
+	if (nb == cw)
+		return;
+	for (ptrdiff_t i = 0; i < pairs; i++) {
+		const uint8_t *p0 = pix + 2 * i * stride;
+		uint8_t *y0 = y + 2 * i * w;
+		row_scalar(y0, y0 + w, cb + i * cw, cr + i * cw, p0, p0 + stride, nb, cw, straight);
+	}
+}
+#endif
+
 int glc_i420_paths(void) {
 	int m = 1 << GLC_I420_SCALAR;
 #ifdef GLC_I420_X86
@@ -341,6 +358,9 @@ int glc_i420_paths(void) {
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2"))
 		m |= 1 << GLC_I420_AVX2;
+#endif
+#if defined(__aarch64__)
+	m |= 1 << GLC_I420_NEON;
 #endif
 	return m;
 }
@@ -355,6 +375,11 @@ void glc_i420_convert(uint8_t *y, uint8_t *cb, uint8_t *cr, const uint8_t *pix,
 		return;
 	case GLC_I420_SSE2:
 		conv_sse2(y, cb, cr, pix, stride, w, pairs, straight);
+		return;
+#endif
+#if defined(__aarch64__)
+	case GLC_I420_NEON:
+		conv_neon(y, cb, cr, pix, stride, w, pairs, straight);
 		return;
 #endif
 	default:
