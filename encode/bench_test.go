@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -119,7 +120,7 @@ func BenchmarkRGBAToI420(b *testing.B) {
 			for _, p := range i420AvailablePaths() {
 				impls[i420PathNames[p]] = func() { rgbaToI420Path(p, y, cb, cr, src.Pix, src.Stride, s.w, s.h, straight) }
 			}
-			for _, name := range []string{"go", "scalar", "sse2", "avx2"} {
+			for _, name := range []string{"go", "scalar", "sse2", "avx2", "neon"} {
 				f, ok := impls[name]
 				if !ok {
 					continue
@@ -132,6 +133,67 @@ func BenchmarkRGBAToI420(b *testing.B) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkScale measures Scaler.ToI420 into a 1280x720 frame: the
+// conversion at the picture's size and the scaling of its planes, from
+// pictures of other sizes and kinds.
+func BenchmarkScale(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		w, h int
+		kind string
+	}{
+		{"1080p-RGBA", 1920, 1080, "RGBA"},
+		{"1080p-NRGBA", 1920, 1080, "NRGBA"},
+		{"1080p-YCbCr", 1920, 1080, "YCbCr"},
+		{"2160p-RGBA", 3840, 2160, "RGBA"},
+		{"360p-RGBA", 640, 360, "RGBA"},
+		{"480p-4:3-RGBA", 640, 480, "RGBA"},
+		{"641x359-RGBA", 641, 359, "RGBA"},
+	} {
+		src := asTypes(pattern(c.w, c.h, 1))[strings.ToLower(c.kind)]
+		dst := image.NewYCbCr(image.Rect(0, 0, 1280, 720), image.YCbCrSubsampleRatio420)
+		b.Run(c.name, func(b *testing.B) {
+			var s Scaler
+			if err := s.ToI420(dst, src); err != nil { // filters and buffers
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.ToI420(dst, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkScalePlane compares the Go reference with each C path on the
+// luma plane of a 1920x1080 picture scaled to 1280x720.
+func BenchmarkScalePlane(b *testing.B) {
+	const sw, sh, dw, dh = 1920, 1080, 1280, 720
+	src, dst, row := make([]byte, sw*sh), make([]byte, dw*dh), make([]byte, sw)
+	for i := range src {
+		src[i] = byte(i*7 + i/sw)
+	}
+	var fx, fy scaleFilter
+	fx.make(sw, sw, dw)
+	fy.make(sh, sh, dh)
+	impls := map[string]func(){"go": func() { scalePlaneGo(dst, dw, dw, dh, src, sw, &fy, &fx, row) }}
+	for _, p := range scaleAvailablePaths() {
+		impls[scalePathNames[p]] = func() { scalePlanePath(p, dst, dw, dw, dh, src, sw, &fy, &fx, row) }
+	}
+	for _, name := range []string{"go", "scalar", "sse2"} {
+		if f, ok := impls[name]; ok {
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					f()
+				}
+			})
 		}
 	}
 }

@@ -9,10 +9,15 @@
 //
 // A 4:2:0 *image.YCbCr reaches x264 without a copy. *image.RGBA and
 // *image.NRGBA are converted to 4:2:0 (BT.601 limited range) by C code
-// that uses AVX2 or SSE2 when the CPU has them, 5 to 10 times as fast as
-// the Go reference it matches bit for bit; any other image goes through
-// its colour model, pixel by pixel. Once open, an encoder allocates no
-// Go memory per picture for the first three.
+// that uses AVX2 or SSE2 when the CPU has them (5 to 10 times as fast as
+// the Go reference it matches bit for bit) and NEON on arm64; any other
+// image goes through its colour model, pixel by pixel. Once open, an
+// encoder allocates no Go memory per picture for the first three.
+//
+// An encoder takes pictures of its configured size only. A Scaler writes
+// a picture of any size into a 4:2:0 image of that size, as a Fit says:
+// scaled and centred on black bars (FitLetterbox, the default), scaled to
+// fill the frame (FitStretch), or refused (FitReject).
 //
 // # Which x264
 //
