@@ -44,6 +44,16 @@ type Config struct {
 	// interval, the constant frame rate ingest servers want). Its zero
 	// value is 1280x720 at 30 fps; see encode.H264Options.
 	VideoEncoder encode.H264Options
+	// Fit says what happens to a picture whose size differs from
+	// VideoEncoder's, or changes mid-stream (a window resized): it is
+	// scaled keeping its aspect ratio and centred on black bars
+	// (encode.FitLetterbox), scaled to fill the frame (encode.FitStretch),
+	// or refused, which ends the stream with encode.ErrImageSize
+	// (encode.FitReject). The stream itself goes on unchanged: same size,
+	// keyframes on their schedule, same clock. A picture of the
+	// configured size is converted as before. It defaults to
+	// encode.FitLetterbox.
+	Fit encode.Fit
 	// Audio is the PCM source. It defaults to none (video only).
 	Audio capture.AudioSource
 	// AudioEncoder configures AAC. SampleRate and Channels default to the
@@ -179,6 +189,9 @@ func (cfg *Config) check() ([]*destination, error) {
 	}
 	if cfg.ChunkSize != 0 && (cfg.ChunkSize < 128 || cfg.ChunkSize > 1<<20) {
 		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
+	}
+	if err := cfg.Fit.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: Fit: %w", ErrConfig, err)
 	}
 	if cfg.End != EndWithVideo && cfg.End != EndWithBoth {
 		return nil, fmt.Errorf("%w: unknown end policy %d", ErrConfig, cfg.End)

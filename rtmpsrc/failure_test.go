@@ -211,9 +211,9 @@ func TestBadConfig(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
-	// A picture of the wrong size ends Run with an error naming it.
+	// A picture of the wrong size refused ends Run with an error naming it.
 	var out bytes.Buffer
-	p, err := New(Config{Output: &out, Video: video, VideoEncoder: encode.H264Options{Width: 320, Height: 240}})
+	p, err := New(Config{Output: &out, Video: video, Fit: encode.FitReject, VideoEncoder: encode.H264Options{Width: 320, Height: 240}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -274,6 +274,7 @@ func (p *Publisher) stream(ctx context.Context, enc *encoders, out sink) error {
 		t := &track{typ: flvTagVideo, ch: make(chan packet, max(8, fr.Num/fr.Den/2+1)), config: enc.h264.DecoderConfig(), offset: enc.videoOffset}
 		m.tracks = append(m.tracks, t)
 		v := &videoLoop{src: p.cfg.Video, enc: enc.h264, out: t, clock: clock, horizon: horizon, stats: &p.stats, keyframe: &p.keyframe, stop: p.stop}
+		v.scaler.Fit = p.cfg.Fit
 		run(v.run)
 	}
 	if enc.aac != nil {

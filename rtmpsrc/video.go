@@ -46,6 +46,7 @@ type videoLoop struct {
 	readErr chan error
 
 	own         *image.YCbCr
+	scaler      encode.Scaler // writes pictures of any size into own
 	timestamped bool
 	rate        encode.Rational
 	frame       time.Duration // one frame interval
@@ -171,8 +172,8 @@ func (v *videoLoop) nextFrame(ctx context.Context, pts time.Duration, repeat *ti
 	}
 }
 
-// take copies a picture the source gave into the loop's own image and
-// lets the reader go on. In timestamped mode it returns the picture's
+// take copies a picture the source gave into the loop's own image,
+// scaled to it when its size differs, and lets the reader go on. In timestamped mode it returns the picture's
 // time, and false for a picture that does not come after the last one,
 // which is dropped.
 func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration) (time.Duration, bool, error) {
@@ -188,7 +189,7 @@ func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration
 		}
 	}
 	if ok {
-		err = encode.ToI420(v.own, f.Image)
+		err = v.scaler.ToI420(v.own, f.Image)
 	}
 	select {
 	case v.taken <- struct{}{}:
