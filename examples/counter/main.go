@@ -12,6 +12,7 @@
 //	go run ./examples/counter                                  # records counter.flv
 //	go run ./examples/counter -url rtmp://localhost/live/test  # to your server
 //	go run ./examples/counter -flash -duration 10s             # lip-sync pattern
+//	go run ./examples/counter -resize 3s                       # the picture changes size every 3 s
 //
 // The microphone (-audio mic) needs a sound system: on Debian, PulseAudio
 // (apt-get install pulseaudio) or ALSA.
@@ -51,6 +52,8 @@ type options struct {
 	preset    string
 	bitrate   int
 	flash     bool
+	resize    time.Duration
+	fit       encode.Fit
 	reconnect bool
 	verbose   bool
 }
@@ -66,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("counter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	size := "1280x720"
+	size, fit := "1280x720", "letterbox"
 	fs.Var(&o.urls, "url", "publish to this rtmp:// or rtmps:// URL; repeat it to publish to several servers at once, encoding once (default: an in-process server recording to -out)")
 	fs.StringVar(&o.out, "out", "counter.flv", "where the in-process server records the stream")
 	fs.DurationVar(&o.duration, "duration", 0, "how long to stream (0: until interrupted)")
@@ -76,6 +79,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.preset, "preset", "veryfast", "x264 preset (ultrafast … veryslow)")
 	fs.IntVar(&o.bitrate, "bitrate", 2500, "video bitrate in kbit/s")
 	fs.BoolVar(&o.flash, "flash", false, "lip-sync pattern: a white flash and a 1 kHz beep for the first 100 ms of every second")
+	fs.DurationVar(&o.resize, "resize", 0, "draw the picture at another size every this much media time (0: never), to show pictures of any size fitted into the stream")
+	fs.StringVar(&fit, "fit", fit, "how a picture of another size fits the stream: letterbox (scaled, centred on black bars), stretch or reject (an error)")
 	fs.BoolVar(&o.reconnect, "reconnect", true, "re-establish a connection that drops mid-stream")
 	fs.BoolVar(&o.verbose, "v", false, "log what the publisher does")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +106,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.duration < 0 {
 		return nil, fmt.Errorf("-duration %v is negative", o.duration)
+	}
+	if o.resize < 0 {
+		return nil, fmt.Errorf("-resize %v is negative", o.resize)
+	}
+	if o.fit, err1 = parseFit(fit); err1 != nil {
+		return nil, err1
 	}
 	switch o.audio {
 	case "tone", "silence", "none", "mic":
@@ -155,7 +166,12 @@ func run(args []string, stderr io.Writer) error {
 	if o.duration > 0 {
 		frames = int(o.duration.Seconds()*float64(o.fps) + 0.5)
 	}
-	pictures, err := scene.New(o.width, o.height, o.fps, o.flash)
+	var pictures interface{ Draw(int) image.Image }
+	if o.resize > 0 {
+		pictures, err = newResizingScene(o.width, o.height, o.fps, o.flash, o.resize)
+	} else {
+		pictures, err = scene.New(o.width, o.height, o.fps, o.flash)
+	}
 	if err != nil {
 		return err
 	}
@@ -199,6 +215,7 @@ func run(args []string, stderr io.Writer) error {
 			Preset:    o.preset,
 			Bitrate:   o.bitrate * encode.Kbps,
 		},
+		Fit:       o.fit,
 		Reconnect: rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
 		Logger:    logger,
 	})
