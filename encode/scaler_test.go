@@ -20,20 +20,27 @@ func i420Of(c color.RGBA) (y, cb, cr byte) {
 }
 
 // asTypes returns the picture as each kind of image the scaler reads
-// differently: RGBA, NRGBA, 4:2:0 YCbCr (even sizes only) and a type it
-// does not know.
+// differently: RGBA, NRGBA, 4:2:0 YCbCr and a type it does not know.
 func asTypes(src *image.RGBA) map[string]image.Image {
 	b := src.Bounds()
 	n := image.NewNRGBA(b)
 	copy(n.Pix, src.Pix) // opaque: the same colours
 	m := map[string]image.Image{"rgba": src, "nrgba": n, "generic": struct{ image.Image }{src}}
-	if b.Dx()%2 == 0 && b.Dy()%2 == 0 {
-		ycc := image.NewYCbCr(b, image.YCbCrSubsampleRatio420)
-		if err := ToI420(ycc, src); err != nil {
-			panic(err)
+	// A YCbCr of an odd size has chroma for the half pixels past its
+	// edge: convert a copy with the last column and row repeated, and
+	// take the picture's size out of it.
+	w, h := b.Dx(), b.Dy()
+	even := image.NewRGBA(image.Rect(0, 0, w+w%2, h+h%2))
+	for y := range even.Rect.Dy() {
+		for x := range even.Rect.Dx() {
+			even.SetRGBA(x, y, src.RGBAAt(b.Min.X+min(x, w-1), b.Min.Y+min(y, h-1)))
 		}
-		m["ycbcr"] = ycc
 	}
+	ycc := image.NewYCbCr(even.Rect, image.YCbCrSubsampleRatio420)
+	if err := ToI420(ycc, even); err != nil {
+		panic(err)
+	}
+	m["ycbcr"] = ycc.SubImage(image.Rect(0, 0, w, h))
 	return m
 }
 
