@@ -97,7 +97,7 @@ func h264DecodesWithFFprobe(t *testing.T, x *x264Lib) {
 			if want := "h264,320,240,75"; strings.TrimSpace(out) != want {
 				t.Fatalf("ffprobe: %q, want %q", out, want)
 			}
-			if errs := run(t, "ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"); len(errs) != 0 {
+			if errs := run(t, "ffmpeg", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-enc_time_base:v", "1:1000", "-f", "null", "-"); len(errs) != 0 {
 				t.Fatalf("decode errors: %s", errs)
 			}
 			probed := probePackets(t, path)
