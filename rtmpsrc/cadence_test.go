@@ -62,7 +62,7 @@ func testCadence(t *testing.T, producerFPS int) {
 			for i := 0; i < w*4; i += 4 { // a line that moves, so frames differ
 				img.Pix[((n%h)*img.Stride)+i] = byte(n)
 			}
-			if err := push.WriteVideoCopy(img); err != nil {
+			if err := push.WriteVideoCopy(capture.Frame{Image: img}); err != nil {
 				return
 			}
 			select {

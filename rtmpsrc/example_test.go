@@ -98,7 +98,7 @@ func ExampleNew_live() {
 		screen := image.NewRGBA(image.Rect(0, 0, 1280, 720))
 		for i := 0; ; i++ {
 			screen.Set(i%1280, 360, color.White)
-			if err := video.WriteVideoCopy(screen); err != nil {
+			if err := video.WriteVideoCopy(capture.Frame{Image: screen}); err != nil {
 				return // closed
 			}
 			time.Sleep(time.Second / 60)

@@ -35,15 +35,15 @@ type videoLoop struct {
 	keyframe *atomic.Bool    // set to ask for a keyframe
 	stop     <-chan struct{} // closed by Shutdown: the picture ends now
 
-	// The reader goroutine hands pictures over one at a time. A source
-	// that keeps only its newest picture is asked when a frame is due
-	// (want), so that the picture sent is the newest then; others are
-	// asked ahead, so that a source that draws on demand draws while the
-	// previous picture encodes.
+	// The reader goroutine hands pictures over one at a time. It asks
+	// for the next one as soon as the last is copied, telling the source
+	// when it is due (capture.Due): a source that draws on demand draws
+	// while the previous picture encodes, and one that keeps only its
+	// newest picture waits until the frame is due to pick it.
 	frames  chan capture.Frame
 	taken   chan struct{}
-	want    chan struct{}
 	readErr chan error
+	due     atomic.Int64 // wall time, unix nanos, the picture asked for is due
 
 	own         *image.YCbCr
 	timestamped bool
@@ -62,8 +62,9 @@ func (v *videoLoop) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { stopReading(); wg.Wait() }()
 	v.frames, v.taken, v.readErr = make(chan capture.Frame), make(chan struct{}), make(chan error, 1)
-	if _, ok := v.src.(capture.NewestOnlySource); ok && v.clock.live && !v.timestamped {
-		v.want = make(chan struct{}, 1)
+	if v.clock.live && !v.timestamped {
+		v.due.Store(v.clock.at(0).UnixNano())
+		rctx = capture.WithDue(rctx, func() time.Time { return time.Unix(0, v.due.Load()) })
 	}
 	wg.Go(func() { v.read(rctx) })
 
@@ -77,12 +78,6 @@ func (v *videoLoop) run(ctx context.Context) error {
 			if err := v.pace.wait(ctx, pts); err != nil {
 				return err
 			}
-			if v.want != nil {
-				select {
-				case v.want <- struct{}{}:
-				default: // asked already, and still waiting for a picture
-				}
-			}
 		}
 		f, got, err := v.nextFrame(ctx, pts, repeat)
 		if errors.Is(err, io.EOF) {
@@ -93,7 +88,7 @@ func (v *videoLoop) run(ctx context.Context) error {
 		}
 		if got {
 			var ok bool
-			if pts, ok, err = v.take(ctx, f, pts); err != nil {
+			if pts, ok, err = v.take(ctx, f, pts, i); err != nil {
 				return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
 			}
 			if !ok {
@@ -107,18 +102,10 @@ func (v *videoLoop) run(ctx context.Context) error {
 	}
 }
 
-// read asks the source for pictures: when one is due, for a source that
-// keeps only its newest; otherwise the next one as soon as the last is
+// read asks the source for pictures, the next one as soon as the last is
 // copied.
 func (v *videoLoop) read(ctx context.Context) {
 	for {
-		if v.want != nil {
-			select {
-			case <-v.want:
-			case <-ctx.Done():
-				return
-			}
-		}
 		f, err := v.src.ReadFrame(ctx)
 		if err == nil && f.Image == nil {
 			err = errors.New("rtmpsrc: video source returned a frame without an image")
@@ -171,11 +158,11 @@ func (v *videoLoop) nextFrame(ctx context.Context, pts time.Duration, repeat *ti
 	}
 }
 
-// take copies a picture the source gave into the loop's own image and
-// lets the reader go on. In timestamped mode it returns the picture's
-// time, and false for a picture that does not come after the last one,
-// which is dropped.
-func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration) (time.Duration, bool, error) {
+// take copies a picture the source gave for frame i into the loop's own
+// image and lets the reader go on, to the picture of frame i+1. In
+// timestamped mode it returns the picture's time, and false for a picture
+// that does not come after the last one, which is dropped.
+func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration, i int64) (time.Duration, bool, error) {
 	v.stats.framesIn.Add(1)
 	ok := true
 	var err error
@@ -189,6 +176,9 @@ func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration
 	}
 	if ok {
 		err = encode.ToI420(v.own, f.Image)
+	}
+	if v.clock.live && !v.timestamped {
+		v.due.Store(v.clock.at(mediatime.Duration(i+1, int64(v.rate.Den), int64(v.rate.Num))).UnixNano())
 	}
 	select {
 	case v.taken <- struct{}{}:

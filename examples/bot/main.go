@@ -170,7 +170,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	if script != nil {
 		hint = "waiting for chat"
 	}
-	if err := video.WriteVideo(pictures.waiting(hint)); err != nil {
+	if err := video.WriteVideo(capture.Frame{Image: pictures.waiting(hint)}); err != nil {
 		return err
 	}
 	format := capture.AudioFormat{SampleRate: 44100, Channels: 2}
@@ -180,10 +180,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		bell = newChimes(format)
 		audio = bell
 	}
-	started := make(chan struct{})
 	pub, err := rtmpsrc.New(rtmpsrc.Config{
 		URL:   url,
-		Video: startSignal(video, started),
+		Video: video,
 		Audio: audio,
 		VideoEncoder: encode.H264Options{
 			Width: o.width, Height: o.height,
@@ -199,7 +198,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	defer pub.Close()
 
 	// Events arrive on a channel, from the script or from stdin; the bot
-	// draws a card for each, and is idle in between.
+	// draws a card for each, and is idle in between. The script's clock
+	// starts with the stream's media time (Started), once connected.
+	started := pub.Started()
 	events := make(chan event)
 	stopBot := make(chan struct{})
 	var wg sync.WaitGroup
@@ -207,7 +208,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		wg.Go(func() {
 			select {
 			case <-started:
-				play(script, time.Now(), events, stopBot)
+				play(script, pub.StartedAt(), events, stopBot)
 			case <-stopBot:
 			}
 		})
@@ -229,7 +230,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 			case e := <-events:
 				n := int(shown.Add(1))
 				// A new picture for each card, handed over without a copy.
-				if video.WriteVideo(pictures.card(n, e)) == nil && bell != nil {
+				if video.WriteVideo(capture.Frame{Image: pictures.card(n, e)}) == nil && bell != nil {
 					bell.ring()
 				}
 			case <-stopBot:
@@ -303,17 +304,6 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "bot: recorded %s; play it with: ffplay %s (or mpv, VLC)\n", o.out, o.out)
 	}
 	return nil
-}
-
-// startSignal returns the push as a video source that closes started when
-// the publisher first asks for a picture: that is when the stream's media
-// time starts at 0, once connected, and the script's clock starts then.
-func startSignal(video *capture.VideoPush, started chan<- struct{}) capture.VideoSource {
-	var once sync.Once
-	return capture.VideoSourceFunc(func(ctx context.Context) (capture.Frame, error) {
-		once.Do(func() { close(started) })
-		return video.ReadFrame(ctx)
-	})
 }
 
 type closeNotifier struct {

@@ -279,7 +279,7 @@ func play(g *game, o *options, pub *rtmpsrc.Publisher, stop <-chan struct{}, vid
 		g.step(now)
 		// The game draws into the same image every update, so the push
 		// takes a copy.
-		if err := video.WriteVideoCopy(g.draw()); err != nil {
+		if err := video.WriteVideoCopy(capture.Frame{Image: g.draw()}); err != nil {
 			return err
 		}
 		// Audio is never dropped by the push: a write that would queue
@@ -344,7 +344,7 @@ type statusLine struct {
 // print shows the stream's frame rate next to the game's update rate:
 // the first is steady, the second is not, and the push absorbs the
 // difference (superseded pictures, or repeated ones for a slow game).
-func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, vs capture.VideoStats, c *counters, final bool) {
+func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, vs capture.VideoPushStats, c *counters, final bool) {
 	if st.BytesSent == 0 {
 		return // still connecting: a line of zeros would only bury an error
 	}

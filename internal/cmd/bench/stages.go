@@ -253,7 +253,7 @@ func pushLatency(d time.Duration, sc *scene.Scene, timestamped bool) ([]time.Dur
 		img := sc.Draw(i)
 		time.Sleep(time.Until(start.Add(time.Duration(i)*time.Second/fps - 2*time.Millisecond)))
 		pushed[i] = time.Now()
-		if err := push.WriteVideoAt(img, pushed[i].Sub(pushed[0])); err != nil {
+		if err := push.WriteVideo(capture.Frame{Image: img, PTS: pushed[i].Sub(pushed[0])}); err != nil {
 			return nil, err
 		}
 	}
