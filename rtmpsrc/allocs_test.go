@@ -54,11 +54,11 @@ func TestSteadyStateAllocations(t *testing.T) {
 	// A window of the stream, measured without calling Stats, which
 	// allocates its snapshot.
 	var m0, m1 runtime.MemStats
-	f0 := p.Stats().FramesOut
+	f0 := p.Stats().Video.Muxed
 	runtime.ReadMemStats(&m0)
 	time.Sleep(3 * time.Second)
 	runtime.ReadMemStats(&m1)
-	f1 := p.Stats().FramesOut
+	f1 := p.Stats().Video.Muxed
 	cancel()
 	<-errc
 	per := float64(m1.Mallocs-m0.Mallocs) / float64(f1-f0)

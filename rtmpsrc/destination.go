@@ -140,11 +140,12 @@ func (d *destination) loop(ctx context.Context) {
 		}
 		var err error
 		if lost == nil {
-			n := len(t.body.b)
 			err = d.session.writeTag(t, !more)
+			if err == nil {
+				d.stats.sent(t)
+			}
 			t.body.release()
 			if err == nil {
-				d.stats.bytes.Add(int64(n))
 				continue
 			}
 		} else {

@@ -53,16 +53,16 @@ func ExampleNew_file() {
 		log.Fatal(err)
 	}
 	st := pub.Stats()
-	fmt.Println("video frames in/out:", st.FramesIn, st.FramesOut)
-	fmt.Println("keyframes:", st.Keyframes)
+	fmt.Println("video frames taken/muxed:", st.Video.Taken, st.Video.Muxed)
+	fmt.Println("keyframes:", st.Video.Keyframes)
 	// 44100 samples are 43.07 AAC frames of 1024: 44 with the padded
 	// last one, and 2 more push out the encoder's 1600-sample delay.
-	fmt.Println("audio packets:", st.AudioPackets)
+	fmt.Println("AAC frames muxed:", st.Audio.Muxed)
 	fmt.Println("FLV signature:", string(flv.Bytes()[:3]))
 	// Output:
-	// video frames in/out: 10 10
+	// video frames taken/muxed: 10 10
 	// keyframes: 1
-	// audio packets: 46
+	// AAC frames muxed: 46
 	// FLV signature: FLV
 }
 

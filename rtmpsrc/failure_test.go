@@ -243,7 +243,7 @@ func TestCloseWhileStreaming(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("Close took %v", el)
 	}
-	if p.Stats().FramesOut < 5 {
+	if p.Stats().Video.Muxed < 5 {
 		t.Fatalf("stats %+v", p.Stats())
 	}
 }

@@ -166,7 +166,7 @@ func (p *Publisher) Run(ctx context.Context) (err error) {
 func (p *Publisher) run(parent context.Context) error {
 	ctx, end := context.WithCancelCause(parent)
 	defer end(nil)
-	enc, err := openEncoders(&p.cfg, p.log, &p.stats)
+	enc, err := openEncoders(&p.cfg, p.log)
 	if err != nil {
 		return err
 	}

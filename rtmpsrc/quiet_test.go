@@ -148,7 +148,7 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 		if gotAcks < pings {
 			t.Errorf("%d acknowledgements with a 16-byte window, want at least %d", gotAcks, pings)
 		}
-		if st := p.Stats(); st.Reconnects != 0 {
+		if st := p.Stats(); st.Destinations[0].Reconnects != 0 {
 			t.Errorf("stats %+v", st)
 		}
 		p.Close()

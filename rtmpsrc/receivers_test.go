@@ -220,11 +220,11 @@ func TestGortmplibReceiver(t *testing.T) {
 		t.Errorf("key %q, audio config %+v", res.StreamKey, res.AudioConfig)
 	}
 	st := p.Stats()
-	if int64(len(res.Video)) != st.FramesOut || len(res.Video) != lipFPS*seconds {
-		t.Errorf("%d frames received, %d sent, want %d", len(res.Video), st.FramesOut, lipFPS*seconds)
+	if int64(len(res.Video)) != st.Video.Muxed || len(res.Video) != lipFPS*seconds {
+		t.Errorf("%d frames received, %d sent, want %d", len(res.Video), st.Video.Muxed, lipFPS*seconds)
 	}
-	if int64(len(res.Audio)) != st.AudioPackets {
-		t.Errorf("%d AAC frames received, %d sent", len(res.Audio), st.AudioPackets)
+	if int64(len(res.Audio)) != st.Audio.Muxed {
+		t.Errorf("%d AAC frames received, %d sent", len(res.Audio), st.Audio.Muxed)
 	}
 	if len(res.Video) > 0 && !res.Video[0].Key {
 		t.Error("the first frame is not a keyframe")

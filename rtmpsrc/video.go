@@ -163,7 +163,7 @@ func (v *videoLoop) nextFrame(ctx context.Context, pts time.Duration, repeat *ti
 // timestamped mode it returns the picture's time, and false for a picture
 // that does not come after the last one, which is dropped.
 func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration, i int64) (time.Duration, bool, error) {
-	v.stats.framesIn.Add(1)
+	v.stats.taken.Add(1)
 	ok := true
 	var err error
 	if v.timestamped {
@@ -171,7 +171,7 @@ func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration
 		// are not in order for it.
 		pts = f.PTS.Round(time.Second / 90000)
 		if ok = pts > v.lastPTS; !ok {
-			v.stats.drops.add(DropNotMonotonic)
+			v.stats.outOfOrder.Add(1)
 		}
 	}
 	if ok {

@@ -340,7 +340,7 @@ type statusLine struct {
 // print shows how few pictures the bot draws (cards) against the frames
 // streamed, most of them repeats of the last picture.
 func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, shown *atomic.Int64, final bool) {
-	if st.BytesSent == 0 {
+	if st.BytesMuxed == 0 {
 		return // still connecting: a line of zeros would only bury an error
 	}
 	now := time.Now()
@@ -349,15 +349,15 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, shown *atomic.Int64, f
 	switch {
 	case final: // the average over the whole stream
 		if s := st.MediaTime.Seconds(); s > 0 {
-			fps = float64(st.FramesOut) / s
+			fps = float64(st.Video.Muxed) / s
 		}
 		end = "\n"
 	case !l.at.IsZero():
-		fps = float64(st.FramesOut-l.frames) / now.Sub(l.at).Seconds()
+		fps = float64(st.Video.Muxed-l.frames) / now.Sub(l.at).Seconds()
 	}
-	l.frames, l.at = st.FramesOut, now
+	l.frames, l.at = st.Video.Muxed, now
 	fmt.Fprintf(w, "time=%s fps=%4.1f cards=%d frames=%d repeated=%d bitrate=%5.0fkbit/s%s",
-		mediaTime(st.MediaTime), fps, shown.Load(), st.FramesOut, st.FramesRepeated, st.Bitrate/1000, end)
+		mediaTime(st.MediaTime), fps, shown.Load(), st.Video.Muxed, st.Video.Repeated, st.Bitrate()/1000, end)
 }
 
 // mediaTime writes a media time as hh:mm:ss.mmm.

@@ -266,8 +266,11 @@ func status(w io.Writer, pub *rtmpsrc.Publisher, line *statusLine, stop <-chan s
 		select {
 		case <-t.C:
 			st := pub.Stats()
-			if first && st.X264.Backend != "" {
-				fmt.Fprintf(w, "counter: %v\n", st.X264)
+			if first && st.BytesMuxed > 0 {
+				// Once streaming: a failure before that stays one line.
+				if lib, err := encode.X264Info(); err == nil {
+					fmt.Fprintf(w, "counter: %v\n", lib)
+				}
 				first = false
 			}
 			line.print(w, st, false)
@@ -284,7 +287,7 @@ type statusLine struct {
 }
 
 func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
-	if st.BytesSent == 0 {
+	if st.BytesMuxed == 0 {
 		// Nothing streamed yet (still connecting, or failed before the
 		// first packet): a line of zeros would only bury the error.
 		return
@@ -292,20 +295,23 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 	now := time.Now()
 	fps := 0.0
 	if !l.at.IsZero() {
-		fps = float64(st.FramesOut-l.frames) / now.Sub(l.at).Seconds()
+		fps = float64(st.Video.Muxed-l.frames) / now.Sub(l.at).Seconds()
 	}
-	l.frames, l.at = st.FramesOut, now
-	drops := int64(0)
-	for _, n := range st.FramesDropped {
-		drops += n
+	l.frames, l.at = st.Video.Muxed, now
+	// Drops and reconnections are each destination's; the line adds
+	// them up.
+	var drops, reconnects int64
+	for _, d := range st.Destinations {
+		drops += d.VideoDroppedTotal()
+		reconnects += d.Reconnects
 	}
 	end := "\r"
 	if final {
 		end = "\n"
 	}
 	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
-		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
-		st.SilenceInserted.Round(time.Millisecond), st.Reconnects, end)
+		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate()/1000, st.Video.Muxed, st.Video.Repeated, drops,
+		st.Audio.SilenceInserted.Round(time.Millisecond), reconnects, end)
 }
 
 // urlList is the -url flag, which may be given more than once.
