@@ -3,10 +3,12 @@ package rtmpsrc
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
@@ -150,38 +152,95 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// check validates cfg and parses its URLs, once, in New.
+// configError is a configuration New refuses: it names the field, and
+// wraps ErrConfig and the cause (an *encode.OptionError for an encoder
+// option).
+type configError struct {
+	msg   string
+	cause error
+}
+
+func (e *configError) Error() string { return e.msg }
+
+func (e *configError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrConfig}
+	}
+	return []error{ErrConfig, e.cause}
+}
+
+func badField(field string, value any, format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf("%v: %s %v: %s", ErrConfig, field, value, fmt.Sprintf(format, args...))}
+}
+
+// badOption names an encoder option at fault under its Config field.
+func badOption(field string, err error) error {
+	var oe *encode.OptionError
+	if errors.As(err, &oe) {
+		return &configError{msg: fmt.Sprintf("%v: %s.%s %v: %s", ErrConfig, field, oe.Field, oe.Value, oe.Reason), cause: err}
+	}
+	return &configError{msg: fmt.Sprintf("%v: %s: %s", ErrConfig, field, strings.TrimPrefix(err.Error(), "rtmpsrc: ")), cause: err}
+}
+
+// check validates cfg, encoder options included, and parses its URLs,
+// once, in New: nothing it accepts fails later for a reason it could see.
 func (cfg *Config) check() ([]*destination, error) {
 	if cfg.URL == "" && len(cfg.Destinations) == 0 && cfg.Output == nil {
-		return nil, fmt.Errorf("%w: no URL, Destinations or Output", ErrConfig)
+		return nil, fmt.Errorf("%w: no URL, Destinations or Output: the stream goes nowhere", ErrConfig)
 	}
 	if cfg.Video == nil && cfg.Audio == nil {
 		return nil, fmt.Errorf("%w: no Video or Audio source", ErrConfig)
 	}
+	if cfg.Video != nil {
+		if err := cfg.VideoEncoder.Validate(); err != nil {
+			return nil, badOption("VideoEncoder", err)
+		}
+		// The x264 library GOLIVECAST_X264 asks for, if any, must be
+		// usable now rather than when Run opens the encoder.
+		if _, err := encode.X264Info(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Audio != nil {
 		f := cfg.Audio.Format()
 		if err := f.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: audio source: %w", ErrConfig, err)
+			return nil, &configError{msg: fmt.Sprintf("%v: Audio: format %d Hz, %d channels: %v", ErrConfig, f.SampleRate, f.Channels, err), cause: err}
 		}
-		if a := cfg.AudioEncoder; a.SampleRate != 0 && a.SampleRate != f.SampleRate || a.Channels != 0 && a.Channels != f.Channels {
-			return nil, fmt.Errorf("%w: AudioEncoder is %d Hz, %d channels; the audio source gives %d Hz, %d channels",
-				ErrConfig, a.SampleRate, a.Channels, f.SampleRate, f.Channels)
+		a := cfg.AudioEncoder
+		if a.SampleRate != 0 && a.SampleRate != f.SampleRate {
+			return nil, badField("AudioEncoder.SampleRate", a.SampleRate, "the audio source gives %d Hz", f.SampleRate)
+		}
+		if a.Channels != 0 && a.Channels != f.Channels {
+			return nil, badField("AudioEncoder.Channels", a.Channels, "the audio source gives %d channels", f.Channels)
+		}
+		a.SampleRate, a.Channels = f.SampleRate, f.Channels
+		if err := a.Validate(); err != nil {
+			return nil, badOption("AudioEncoder", err)
 		}
 	}
-	for _, d := range []time.Duration{cfg.DialTimeout, cfg.SetupTimeout, cfg.WriteTimeout, cfg.StartTime, cfg.MaxLatency,
-		cfg.Reconnect.InitialDelay, cfg.Reconnect.MaxDelay} {
-		if d < 0 {
-			return nil, fmt.Errorf("%w: negative duration %v", ErrConfig, d)
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{
+		{"DialTimeout", cfg.DialTimeout}, {"SetupTimeout", cfg.SetupTimeout}, {"WriteTimeout", cfg.WriteTimeout},
+		{"StartTime", cfg.StartTime}, {"MaxLatency", cfg.MaxLatency},
+		{"Reconnect.InitialDelay", cfg.Reconnect.InitialDelay}, {"Reconnect.MaxDelay", cfg.Reconnect.MaxDelay},
+	} {
+		if d.v < 0 {
+			return nil, badField(d.field, d.v, "negative")
 		}
 	}
-	if cfg.SendBuffer < 0 || cfg.Reconnect.MaxAttempts < 0 {
-		return nil, fmt.Errorf("%w: negative send buffer %d or reconnect attempts %d", ErrConfig, cfg.SendBuffer, cfg.Reconnect.MaxAttempts)
+	if cfg.SendBuffer < 0 {
+		return nil, badField("SendBuffer", cfg.SendBuffer, "negative")
+	}
+	if cfg.Reconnect.MaxAttempts < 0 {
+		return nil, badField("Reconnect.MaxAttempts", cfg.Reconnect.MaxAttempts, "negative")
 	}
 	if cfg.ChunkSize != 0 && (cfg.ChunkSize < 128 || cfg.ChunkSize > 1<<20) {
-		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
+		return nil, badField("ChunkSize", cfg.ChunkSize, "out of range [128, 1048576]")
 	}
 	if cfg.End != EndWithVideo && cfg.End != EndWithBoth {
-		return nil, fmt.Errorf("%w: unknown end policy %d", ErrConfig, cfg.End)
+		return nil, badField("End", cfg.End, "want EndWithVideo or EndWithBoth")
 	}
 	all := cfg.Destinations
 	if cfg.URL != "" {
@@ -191,10 +250,11 @@ func (cfg *Config) check() ([]*destination, error) {
 	for i, d := range all {
 		u, err := ParseURL(d.URL)
 		if err != nil {
-			if len(all) > 1 {
-				err = fmt.Errorf("destination %d: %w", i+1, err)
+			field := "URL"
+			if j := i - (len(all) - len(cfg.Destinations)); j >= 0 {
+				field = fmt.Sprintf("Destinations[%d].URL", j)
 			}
-			return nil, err
+			return nil, badOption(field, err)
 		}
 		name := orDefault(d.Name, u.String())
 		dests = append(dests, &destination{name: name, url: u, required: d.Required})

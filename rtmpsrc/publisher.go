@@ -51,7 +51,11 @@ type Publisher struct {
 	done    chan struct{}
 }
 
-// New checks the configuration. Nothing is opened until Run.
+// New checks the whole configuration, encoder options included, and is
+// the one place that refuses one: each bad value comes back as an error
+// that matches ErrConfig (and the sentinel of the package that knows the
+// value, such as encode.ErrConfig or ErrURL) and names the field and the
+// value. Nothing is opened until Run.
 func New(cfg Config) (*Publisher, error) {
 	dests, err := cfg.check()
 	if err != nil {
