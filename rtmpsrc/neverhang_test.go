@@ -232,11 +232,7 @@ func dropMidStream(t *testing.T, url string, drop func(), mod func(*Config)) (er
 	defer p.Close()
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(context.Background()) }()
-	for deadline := time.Now().Add(5 * time.Second); p.Stats().Video.Muxed < 10; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the stream did not start: %+v", p.Stats())
-		}
-	}
+	waitFrames(t, p, 10)
 	start := time.Now()
 	drop()
 	select {
@@ -410,12 +406,9 @@ func TestStopUnblocks(t *testing.T) {
 // to be dropped for congestion), which means the writer is blocked.
 func writerStalled() func(*Publisher) bool {
 	return func(p *Publisher) bool {
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		return testkit.Poll(10*time.Second, func() bool {
 			d := p.Stats().Destinations[0]
-			if d.Queued > 300*time.Millisecond || d.VideoDropped[DropCongestion]+d.VideoDropped[DropCongestionGOP] > 0 {
-				return true
-			}
-		}
-		return false
+			return d.Queued > 300*time.Millisecond || d.VideoDropped[DropCongestion]+d.VideoDropped[DropCongestionGOP] > 0
+		})
 	}
 }

@@ -80,12 +80,10 @@ func TestFFmpegListenReceiver(t *testing.T) {
 	// ffmpeg listens once it has started: until then the connection is
 	// refused, and the publisher is simply tried again.
 	var err error
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	testkit.Poll(10*time.Second, func() bool {
 		_, err = runPublisher(t, flashConfig(url, seconds), 30*time.Second)
-		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
-			break
-		}
-	}
+		return !errors.Is(err, syscall.ECONNREFUSED)
+	})
 	if err != nil {
 		t.Fatalf("publishing to ffmpeg -listen: %v\nffmpeg: %s", err, stderr.String())
 	}
