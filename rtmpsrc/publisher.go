@@ -1,22 +1,3 @@
-// Package rtmpsrc publishes a live H.264 + AAC stream over RTMP or RTMPS,
-// to one server or several at once, and records it as FLV, from the images
-// and PCM of capture sources.
-//
-// A Publisher owns the whole pipeline, one file per stage:
-//
-//	video.go, audio.go    one goroutine per source reads and encodes
-//	clock.go              one media clock stamps and paces both tracks
-//	mux.go                the muxer orders packets by decoding time
-//	sink.go               the fan-out hands each tag to every destination
-//	flv_file.go           …and to the FLV file
-//	destination.go        a send queue, drop policy (queue.go) and
-//	reconnect.go          reconnection per server
-//	session.go            the RTMP session (handshake.go, chunk.go,
-//	                      amf0.go), writing FLV tag bodies (flv.go)
-//
-// Audio time comes from the count of samples, video time from the frame
-// index (or the frame's own timestamp in timestamped mode), and both start
-// at zero together.
 package rtmpsrc
 
 import (
