@@ -59,7 +59,7 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 		cancel()
 		if err != nil {
 			nc.Close()
-			return nil, classifyTLSErr(ctx, u, err)
+			return nil, classifyTLSErr(ctx, u, cfg.ServerName, err)
 		}
 		nc = tc
 	}
@@ -107,7 +107,9 @@ func classifyNetErr(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("rtmpsrc: %s: %w", what, err)
 }
 
-func classifyTLSErr(ctx context.Context, u *URL, err error) error {
+// classifyTLSErr names the server by the name its certificate was
+// checked against, which TLSConfig.ServerName may set apart from the URL.
+func classifyTLSErr(ctx context.Context, u *URL, verified string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -116,7 +118,7 @@ func classifyTLSErr(ctx context.Context, u *URL, err error) error {
 	var ce x509.CertificateInvalidError
 	var ve *tls.CertificateVerificationError
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) || errors.As(err, &ve) {
-		return fmt.Errorf("rtmpsrc: TLS certificate of %s not trusted: %w", u.Host, err)
+		return fmt.Errorf("rtmpsrc: TLS certificate of %s not trusted: %w", verified, err)
 	}
 	return classifyNetErr(ctx, "TLS handshake with "+u.Addr(), err)
 }

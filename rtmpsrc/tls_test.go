@@ -1,6 +1,7 @@
 package rtmpsrc
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -196,12 +197,16 @@ func TestRTMPS(t *testing.T) {
 		server *tls.Config
 		client *tls.Config
 		ok     bool
+		// verified is the name the error must give: the one checked.
+		verified string
 	}{
-		{"trusted CA", ca.serverConfig(t, loopbackIP, nil), &tls.Config{RootCAs: ca.pool()}, true},
-		{"InsecureSkipVerify", ca.serverConfig(t, loopbackIP, nil), &tls.Config{InsecureSkipVerify: true}, true},
-		{"system roots", ca.serverConfig(t, loopbackIP, nil), nil, false},
-		{"wrong CA", ca.serverConfig(t, loopbackIP, nil), &tls.Config{RootCAs: other.pool()}, false},
-		{"wrong host", ca.serverConfig(t, nil, []string{"ingest.example.com"}), &tls.Config{RootCAs: ca.pool()}, false},
+		{"trusted CA", ca.serverConfig(t, loopbackIP, nil), &tls.Config{RootCAs: ca.pool()}, true, ""},
+		{"InsecureSkipVerify", ca.serverConfig(t, loopbackIP, nil), &tls.Config{InsecureSkipVerify: true}, true, ""},
+		{"system roots", ca.serverConfig(t, loopbackIP, nil), nil, false, ""},
+		{"wrong CA", ca.serverConfig(t, loopbackIP, nil), &tls.Config{RootCAs: other.pool()}, false, ""},
+		{"wrong host", ca.serverConfig(t, nil, []string{"ingest.example.com"}), &tls.Config{RootCAs: ca.pool()}, false, ""},
+		// The name checked is TLSConfig.ServerName, not the URL's host.
+		{"wrong ServerName", ca.serverConfig(t, loopbackIP, []string{"ingest.example.com"}), &tls.Config{RootCAs: ca.pool(), ServerName: "backup.example.com"}, false, "backup.example.com"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := startServer(t)
@@ -236,7 +241,7 @@ func TestRTMPS(t *testing.T) {
 			if err == nil {
 				t.Fatal("Run succeeded against an untrusted certificate")
 			}
-			want := "rtmpsrc: TLS certificate of 127.0.0.1 not trusted"
+			want := "rtmpsrc: TLS certificate of " + cmp.Or(c.verified, "127.0.0.1") + " not trusted"
 			if !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("error %q does not start with %q", err, want)
 			}
