@@ -108,6 +108,11 @@ type DestinationStats struct {
 	Reconnects int64
 	// Queued is the media time waiting in the send queue.
 	Queued time.Duration
+	// SendDelay is how far behind the server is: the media time waiting
+	// in the send queue plus what the kernel holds or has on the way
+	// and the server has not acknowledged yet (the kernel's share is
+	// known on Linux only). Config.MaxLatency bounds it.
+	SendDelay time.Duration
 }
 
 // drops counts dropped frames by reason.
@@ -152,6 +157,7 @@ type destinationStats struct {
 	bytes        atomic.Int64
 	reconnects   atomic.Int64
 	queued       atomic.Int64
+	inKernel     atomic.Int64 // media time handed to the kernel and not acknowledged
 
 	mu    sync.Mutex
 	state DestinationState
@@ -173,6 +179,7 @@ func (s *destinationStats) snapshot(name string) DestinationStats {
 		Reconnects:    s.reconnects.Load(),
 		Queued:        time.Duration(s.queued.Load()),
 	}
+	d.SendDelay = d.Queued + time.Duration(s.inKernel.Load())
 	s.drops.addTo(d.FramesDropped)
 	s.mu.Lock()
 	d.State, d.Err = s.state, s.err

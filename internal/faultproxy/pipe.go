@@ -1,8 +1,10 @@
 package faultproxy
 
 import (
+	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -74,6 +76,11 @@ func (l *link) pipe(dir Direction, src net.Conn, dst func() (net.Conn, error)) {
 			}
 		}
 		if err != nil {
+			if errors.Is(err, syscall.ECONNRESET) {
+				// A reset crosses the path at once and what was on the
+				// way is lost, as on a real network.
+				l.reset()
+			}
 			return
 		}
 	}
@@ -96,6 +103,9 @@ func (l *link) deliver(dir Direction, line *delayLine, dst func() (net.Conn, err
 			case <-p.quit:
 				t.Stop()
 				return
+			case <-l.dead:
+				t.Stop()
+				return
 			}
 		}
 		for {
@@ -109,6 +119,8 @@ func (l *link) deliver(dir Direction, line *delayLine, dst func() (net.Conn, err
 			select {
 			case <-changed:
 			case <-p.quit:
+				return
+			case <-l.dead:
 				return
 			}
 		}

@@ -12,10 +12,12 @@
 package faultproxy
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -88,12 +90,15 @@ type pathState struct {
 // Start listens on a free loopback port and forwards every connection to
 // target.
 func Start(target string, opts Options) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
 	if opts.ReadBuffer <= 0 {
 		opts.ReadBuffer = 8 << 10
+	}
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { setReadBuffer(fd, opts.ReadBuffer) })
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	if opts.Burst <= 0 {
 		opts.Burst = 4 << 10
@@ -209,7 +214,7 @@ func (p *Proxy) serve() {
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetReadBuffer(p.opts.ReadBuffer)
 		}
-		l := &link{p: p, client: c, dialed: make(chan struct{})}
+		l := &link{p: p, client: c, dialed: make(chan struct{}), dead: make(chan struct{})}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -237,6 +242,7 @@ type link struct {
 	mu     sync.Mutex
 	server net.Conn // nil until the first byte goes up
 	dialed chan struct{}
+	dead   chan struct{} // closed by close: held bytes are forgotten
 	done   bool
 }
 
@@ -291,6 +297,9 @@ func (l *link) run() {
 // close ends both sides with a FIN (the proxy's own end, not a fault).
 func (l *link) close() {
 	l.mu.Lock()
+	if !l.done {
+		close(l.dead)
+	}
 	l.done = true
 	s := l.server
 	select {
