@@ -43,7 +43,7 @@ const refusalGrace = time.Minute
 
 // backoff spaces reconnection attempts: jittered, doubling, capped.
 type backoff struct {
-	policy  ReconnectPolicy
+	policy   ReconnectPolicy
 	delay    time.Duration
 	attempt  int // attempts started
 	failures int // attempts that failed
