@@ -70,6 +70,10 @@ type Stats struct {
 	// Destinations holds each live destination's own counters, in the
 	// order of Config.Destinations (Config.URL first).
 	Destinations []DestinationStats
+	// VideoBitrate is the video encoder's target bitrate in force, in
+	// bit/s: VideoEncoder.Bitrate, or what DynamicBitrate set it to.
+	// It is 0 in CRF mode.
+	VideoBitrate int
 	// X264 is the x264 library the video encoder runs on (see
 	// encode.X264Info), once it is open.
 	X264 encode.X264Library
@@ -148,6 +152,7 @@ type pipelineStats struct {
 	audioPackets, silence                    atomic.Int64
 	bytes                                    atomic.Int64
 	lastVideo, lastAudio                     atomic.Int64
+	videoBitrate                             atomic.Int64
 }
 
 // destinationStats are one destination's counters.
@@ -200,6 +205,7 @@ func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
 		BytesSent:       s.bytes.Load(),
 		LastVideo:       time.Duration(s.lastVideo.Load()),
 		LastAudio:       time.Duration(s.lastAudio.Load()),
+		VideoBitrate:    int(s.videoBitrate.Load()),
 		Destinations:    dests,
 	}
 	if x := s.x264.Load(); x != nil {
