@@ -146,9 +146,10 @@ type H264 struct {
 	lastPTS      int64
 	started      bool
 
-	config   []byte
-	forceKey bool
-	closed   bool
+	config      []byte
+	bufferRatio float64 // BufferSize over Bitrate as opened, which SetBitrate keeps
+	forceKey    bool
+	closed      bool
 
 	ySize, cSize int
 	out          [1]Packet
@@ -173,6 +174,9 @@ func newH264(opts H264Options, x *x264Lib) (*H264, error) {
 	}
 	opts.setThreads(x)
 	e := &H264{opts: opts, x264: x, ySize: opts.Width * opts.Height}
+	if opts.Bitrate > 0 {
+		e.bufferRatio = float64(opts.BufferSize) / float64(opts.Bitrate)
+	}
 	e.cSize = e.ySize / 4
 	if err := e.open(); err != nil {
 		e.free()

@@ -8,6 +8,8 @@ import (
 )
 
 // RTMP chunk stream (Adobe RTMP specification 1.0, section 5.3). The
+// reader is lenient: a chunk stream may begin with a type-1 or type-2
+// header (5.3.1.2), whose omitted fields start at zero. The
 // writer always uses type-0 headers with absolute timestamps, and repeats
 // the extended timestamp in every type-3 continuation chunk of a message
 // whose timestamp needs it (5.3.1.3): go-rtmp v0.0.7 omits it there, which
@@ -160,8 +162,13 @@ func (cr *chunkReader) readMessage() (message, error) {
 			if len(cr.streams) >= maxInChunkStreams {
 				return message{}, fmt.Errorf("%w: server opened more than %d chunk streams", ErrProtocol, maxInChunkStreams)
 			}
-			if format != 0 {
-				return message{}, fmt.Errorf("%w: chunk stream %d starts with a type-%d header", ErrProtocol, csid, format)
+			// A type-1 or type-2 header leaves out fields that a new
+			// chunk stream has no previous value for: they start at
+			// zero, as librtmp and ffmpeg read them, and as a server in
+			// use sends its connect _result. A type-3 header has nothing
+			// to go on.
+			if format == 3 {
+				return message{}, fmt.Errorf("%w: chunk stream %d starts with a type-3 header", ErrProtocol, csid)
 			}
 			cs = &inChunkStream{}
 			cr.streams[csid] = cs

@@ -76,17 +76,39 @@ type Config struct {
 	// WriteTimeout bounds each write to a server, and the time a stream
 	// that ends spends sending what is still queued. It defaults to 10 s.
 	WriteTimeout time.Duration
+	// StallTimeout is how long a connection may hold data that its
+	// server does not acknowledge before it is taken for dead (a path
+	// that went down without a FIN or RST, or a server that stopped
+	// reading) and re-established. A slow link is never taken for dead:
+	// what it carries is acknowledged. It defaults to 4 s. On Linux it
+	// is measured from the socket's acknowledged bytes (and set as
+	// TCP_USER_TIMEOUT); elsewhere, as a write blocked that long.
+	StallTimeout time.Duration
 	// ChunkSize is the RTMP chunk size we send with. It defaults to 4096.
 	ChunkSize int
-	// MaxLatency bounds the media time waiting in a destination's send
-	// queue when the network is slower than the stream: past it, video
-	// frames are dropped (never audio, keyframes or headers). It
-	// defaults to 700 ms.
+	// MaxLatency bounds a destination's send delay when the network is
+	// slower than the stream: the media time between the newest tag and
+	// the oldest the server has not received, in the send queue, the
+	// kernel and on the way. Past it, video frames are dropped from the
+	// queue (never audio, keyframes or headers), and no more is handed
+	// to the kernel while half of it is already there. It defaults to
+	// 700 ms. On Linux the kernel's share is measured (SIOCOUTQ) and its
+	// unsent bytes are kept under 16 KiB (TCP_NOTSENT_LOWAT); elsewhere
+	// only the queue is measured and SendBuffer bounds the rest.
 	MaxLatency time.Duration
-	// SendBuffer is the socket send buffer in bytes. Media waiting in the
-	// kernel is invisible to MaxLatency, so it is kept small. It
-	// defaults to 128 KiB.
+	// SendBuffer is the socket send buffer in bytes, which bounds the
+	// data on the way. It defaults to 128 KiB.
 	SendBuffer int
+	// DynamicBitrate lowers the video encoder's bitrate when a
+	// destination's link cannot carry the stream, instead of dropping
+	// whole groups of pictures, and raises it back, step by step, up to
+	// VideoEncoder.Bitrate once the link has room. x264 changes rate
+	// without a new stream or a keyframe. With several destinations the
+	// most congested live one sets the rate for all, since the stream
+	// is encoded once (see bitrate.go). It needs VideoEncoder.Bitrate.
+	// It defaults to false: the bitrate is fixed and congestion drops
+	// frames.
+	DynamicBitrate bool
 	// Reconnect says how a connection that drops mid-stream is
 	// re-established. Its zero value reconnects with backoff.
 	Reconnect ReconnectPolicy
@@ -142,6 +164,9 @@ const (
 	defaultChunkSize  = 4096
 	defaultSendBuffer = 128 << 10
 	defaultMaxLatency = 700 * time.Millisecond
+	// Under 5 s with the watch's tick, and far above the longest pause
+	// between acknowledgements of a live link.
+	defaultStallTimeout = 4 * time.Second
 )
 
 func orDefault[T comparable](v, def T) T {
@@ -218,12 +243,15 @@ func (cfg *Config) check() ([]*destination, error) {
 			return nil, badOption("AudioEncoder", err)
 		}
 	}
+	if cfg.DynamicBitrate && cfg.VideoEncoder.Bitrate == 0 {
+		return nil, badField("DynamicBitrate", true, "needs VideoEncoder.Bitrate: CRF has no bitrate to change")
+	}
 	for _, d := range []struct {
 		field string
 		v     time.Duration
 	}{
 		{"DialTimeout", cfg.DialTimeout}, {"SetupTimeout", cfg.SetupTimeout}, {"WriteTimeout", cfg.WriteTimeout},
-		{"StartTime", cfg.StartTime}, {"MaxLatency", cfg.MaxLatency},
+		{"StallTimeout", cfg.StallTimeout}, {"StartTime", cfg.StartTime}, {"MaxLatency", cfg.MaxLatency},
 		{"Reconnect.InitialDelay", cfg.Reconnect.InitialDelay}, {"Reconnect.MaxDelay", cfg.Reconnect.MaxDelay},
 	} {
 		if d.v < 0 {
@@ -270,6 +298,7 @@ func (cfg *Config) dialOptions(log *slog.Logger) dialOptions {
 		dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
 		setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
 		writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
+		stallTimeout: orDefault(cfg.StallTimeout, defaultStallTimeout),
 		chunkSize:    orDefault(cfg.ChunkSize, defaultChunkSize),
 		sendBuffer:   orDefault(cfg.SendBuffer, defaultSendBuffer),
 		log:          log,

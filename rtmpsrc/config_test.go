@@ -66,6 +66,8 @@ func TestNewRejects(t *testing.T) {
 		{"dial timeout", with(func(c *Config) { c.DialTimeout = -1 }), nil, "DialTimeout -1ns: negative"},
 		{"setup timeout", with(func(c *Config) { c.SetupTimeout = -time.Second }), nil, "SetupTimeout -1s"},
 		{"write timeout", with(func(c *Config) { c.WriteTimeout = -time.Second }), nil, "WriteTimeout -1s"},
+		{"stall timeout", with(func(c *Config) { c.StallTimeout = -time.Second }), nil, "StallTimeout -1s"},
+		{"dynamic bitrate without a bitrate", with(func(c *Config) { c.DynamicBitrate = true }), nil, "DynamicBitrate true: needs VideoEncoder.Bitrate"},
 		{"start time", with(func(c *Config) { c.StartTime = -time.Second }), nil, "StartTime -1s"},
 		{"max latency", with(func(c *Config) { c.MaxLatency = -time.Millisecond }), nil, "MaxLatency -1ms"},
 		{"reconnect delay", with(func(c *Config) { c.Reconnect.InitialDelay = -time.Second }), nil, "Reconnect.InitialDelay -1s"},

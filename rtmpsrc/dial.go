@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -27,9 +28,13 @@ type dialOptions struct {
 	dialTimeout  time.Duration
 	setupTimeout time.Duration
 	writeTimeout time.Duration
+	stallTimeout time.Duration
 	chunkSize    int
 	sendBuffer   int
 	log          *slog.Logger
+	// kernelStat receives the media time in the kernel or on the way
+	// (a destination's own counter; nil for none).
+	kernelStat *atomic.Int64
 }
 
 // dialSession connects, shakes hands, connects to the application,
@@ -45,6 +50,8 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 	if tc, ok := nc.(*net.TCPConn); ok && o.sendBuffer > 0 {
 		_ = tc.SetWriteBuffer(o.sendBuffer)
 	}
+	sock := newTCPSocket(nc)
+	sock.tune(kernelTuning{notSentLowat: notSentLowat, userTimeout: o.stallTimeout})
 	if u.Scheme == "rtmps" {
 		cfg := o.tls.Clone()
 		if cfg == nil {
@@ -59,19 +66,23 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 		cancel()
 		if err != nil {
 			nc.Close()
-			return nil, classifyTLSErr(ctx, u, err)
+			return nil, classifyTLSErr(ctx, u, cfg.ServerName, err)
 		}
 		nc = tc
 	}
 	c := &session{
-		nc:  nc,
-		u:   u,
-		log: o.log,
-		// Small: bytes waiting here are latency the send queue cannot see.
-		bw:       bufio.NewWriterSize(nc, 4<<10),
-		wtimeout: o.writeTimeout,
-		done:     make(chan struct{}),
+		nc:         nc,
+		u:          u,
+		log:        o.log,
+		sock:       sock,
+		out:        &countingWriter{w: nc},
+		stall:      o.stallTimeout,
+		kernelStat: o.kernelStat,
+		wtimeout:   o.writeTimeout,
+		done:       make(chan struct{}),
 	}
+	// Small: bytes waiting here are latency the send queue cannot see.
+	c.bw = bufio.NewWriterSize(c.out, 4<<10)
 	c.cw = chunkWriter{w: c.bw, size: 128}
 	c.counter = &countingReader{r: bufio.NewReaderSize(nc, 16<<10)}
 	c.cr = newChunkReader(c.counter)
@@ -85,6 +96,7 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 		err = ctx.Err()
 	}
 	if err != nil {
+		sock.abandon()
 		nc.Close()
 		close(c.done)
 		return nil, err
@@ -92,7 +104,9 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 	_ = nc.SetDeadline(time.Time{})
 	c.started = time.Now()
 	c.established.Store(true)
+	c.watchDone = make(chan struct{})
 	go c.readLoop()
+	go c.watch()
 	return c, nil
 }
 
@@ -107,7 +121,9 @@ func classifyNetErr(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("rtmpsrc: %s: %w", what, err)
 }
 
-func classifyTLSErr(ctx context.Context, u *URL, err error) error {
+// classifyTLSErr names the server by the name its certificate was
+// checked against, which TLSConfig.ServerName may set apart from the URL.
+func classifyTLSErr(ctx context.Context, u *URL, verified string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -116,7 +132,7 @@ func classifyTLSErr(ctx context.Context, u *URL, err error) error {
 	var ce x509.CertificateInvalidError
 	var ve *tls.CertificateVerificationError
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) || errors.As(err, &ve) {
-		return fmt.Errorf("rtmpsrc: TLS certificate of %s not trusted: %w", u.Host, err)
+		return fmt.Errorf("rtmpsrc: TLS certificate of %s not trusted: %w", verified, err)
 	}
 	return classifyNetErr(ctx, "TLS handshake with "+u.Addr(), err)
 }

@@ -21,6 +21,11 @@ var (
 	ErrRefused = errors.New("rtmpsrc: publishing refused")
 	// ErrConnectionLost is wrapped when an established connection fails.
 	ErrConnectionLost = errors.New("rtmpsrc: connection lost")
+	// ErrIncomplete is wrapped when a destination missed the end of the
+	// stream: it was down or reconnecting when the stream ended, or could
+	// not send what was queued in time. The error names the media time
+	// from which the server lacks the stream.
+	ErrIncomplete = errors.New("rtmpsrc: stream incomplete")
 )
 
 // StatusError is a refusal or failure the server reported in an

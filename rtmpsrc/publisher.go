@@ -259,6 +259,16 @@ func (p *Publisher) stream(ctx context.Context, enc *encoders, out sink) error {
 		t := &track{typ: flvTagVideo, ch: make(chan packet, max(8, fr.Num/fr.Den/2+1)), config: enc.h264.DecoderConfig(), offset: enc.videoOffset}
 		m.tracks = append(m.tracks, t)
 		v := &videoLoop{src: p.cfg.Video, enc: enc.h264, out: t, clock: clock, horizon: horizon, stats: &p.stats, keyframe: &p.keyframe, stop: p.stop}
+		p.stats.videoBitrate.Store(int64(enc.h264.Options().Bitrate))
+		if p.cfg.DynamicBitrate && len(p.dests) > 0 {
+			audio := 0
+			if enc.aac != nil {
+				audio = enc.aac.Options().Bitrate
+			}
+			bc := newBitrateControl(enc.h264.Options().Bitrate, audio, orDefault(p.cfg.MaxLatency, defaultMaxLatency), p.dests, &p.stats.bytesMuxed, p.log)
+			v.bitrate = &bc.rate
+			wg.Go(func() { bc.run(ctx) })
+		}
 		run(v.run)
 	}
 	if enc.aac != nil {

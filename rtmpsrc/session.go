@@ -38,6 +38,15 @@ type session struct {
 	ackWin  uint32
 	acked   uint64
 
+	// Delivery (delivery.go): the bytes handed to the socket, where each
+	// tag ends, the socket under TLS, and the stall timeout.
+	sock       *tcpSocket
+	out        *countingWriter
+	sent       sentLog
+	stall      time.Duration
+	kernelStat *atomic.Int64 // the destination's, set before watch starts; may be nil
+	watchDone  chan struct{} // closed when watch has returned
+
 	// established is set once the publish started: from then on every
 	// write takes its own deadline (during the setup one deadline bounds
 	// everything).
@@ -252,13 +261,15 @@ func (c *session) readLoop() {
 }
 
 // fail records the first error and cuts the socket, which releases a
-// writer blocked on a stalled server.
+// writer blocked on a stalled server. The connection is reset: what the
+// kernel still holds must not reach the server later.
 func (c *session) fail(err error) {
 	c.errMu.Lock()
 	if c.err == nil {
 		c.err, c.lostAt = err, time.Now()
 	}
 	c.errMu.Unlock()
+	c.sock.abandon()
 	_ = c.nc.Close()
 }
 
@@ -279,7 +290,14 @@ func (c *session) writeTag(t tag, flush bool) error {
 	case flvTagScript:
 		csid, typ = csidData, msgDataAMF0
 	}
-	return c.writeMessage(csid, typ, t.ts(), t.body.b, flush)
+	if err := c.writeMessage(csid, typ, t.ts(), t.body.b, flush); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	end := c.out.n.Load() + uint64(c.bw.Buffered())
+	c.wmu.Unlock()
+	c.sent.add(end, t.dts)
+	return nil
 }
 
 func (c *session) writeMessage(csid int, typ byte, ts uint32, payload []byte, flush bool) error {
@@ -294,17 +312,40 @@ func (c *session) writeMessage(csid int, typ byte, ts uint32, payload []byte, fl
 		err = c.bw.Flush()
 	}
 	if err != nil {
-		if e := c.Err(); e != nil {
-			return e
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			err = fmt.Errorf("%w: write to %s stalled for %v", ErrTimeout, c.u.Addr(), c.wtimeout)
-		} else {
-			err = fmt.Errorf("%w: write to %s: %w", ErrConnectionLost, c.u.Addr(), err)
-		}
-		c.fail(err)
-		return c.Err()
+		return c.writeFailed(err)
+	}
+	return nil
+}
+
+// writeFailed ends the session after a failed write and returns why.
+func (c *session) writeFailed(err error) error {
+	if e := c.Err(); e != nil {
+		return e
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		err = fmt.Errorf("%w: write to %s stalled for %v", ErrTimeout, c.u.Addr(), c.wtimeout)
+	} else {
+		err = fmt.Errorf("%w: write to %s: %w", ErrConnectionLost, c.u.Addr(), err)
+	}
+	c.fail(err)
+	return c.Err()
+}
+
+// flush pushes buffered bytes to the socket, so that a writer that holds
+// back does not hold them.
+func (c *session) flush() error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.bw.Buffered() == 0 {
+		return nil
+	}
+	_ = c.nc.SetWriteDeadline(c.writeDeadline())
+	if err := c.bw.Flush(); err != nil {
+		return c.writeFailed(err)
 	}
 	return nil
 }
@@ -327,8 +368,9 @@ func (c *session) limitWrites(t time.Time) {
 	_ = c.nc.SetWriteDeadline(t)
 }
 
-// close unpublishes when it can do so quickly, then cuts the socket and
-// waits for the reader.
+// close unpublishes when it can do so quickly, then closes the socket and
+// waits for the reader and the watch. Without an unpublish the
+// connection is reset (abandon).
 func (c *session) close(unpublish bool) {
 	c.closing.Do(func() {
 		if unpublish && c.Err() == nil {
@@ -338,8 +380,13 @@ func (c *session) close(unpublish bool) {
 			_ = c.cw.writeMessage(csidCommand, msgCommandAMF0, 0, 0, amfAppend(nil, "deleteStream", 7, nil, int(c.streamID)))
 			_ = c.bw.Flush()
 			c.wmu.Unlock()
+		} else {
+			c.sock.abandon()
 		}
 		_ = c.nc.Close()
 	})
 	<-c.done
+	if c.watchDone != nil {
+		<-c.watchDone
+	}
 }

@@ -49,6 +49,10 @@ type VideoStats struct {
 	Muxed int64
 	// Keyframes counts the IDR frames among them.
 	Keyframes int64
+	// TargetBitrate is the video encoder's target bitrate in force, in
+	// bit/s: VideoEncoder.Bitrate, or what DynamicBitrate set it to. It
+	// is 0 in CRF mode.
+	TargetBitrate int64
 }
 
 // AudioStats count the stream's sound, before any destination.
@@ -114,6 +118,11 @@ type DestinationStats struct {
 	AudioDropped int64
 	// Queued is the media time waiting in the send queue.
 	Queued time.Duration
+	// SendDelay is how far behind the server is: the media time waiting
+	// in the send queue plus what the kernel holds or has on the way
+	// and the server has not acknowledged yet (the kernel's share is
+	// known on Linux only). Config.MaxLatency bounds it.
+	SendDelay time.Duration
 	// Reconnects counts re-established connections.
 	Reconnects int64
 }
@@ -158,6 +167,7 @@ type pipelineStats struct {
 	mediaTime, bytesMuxed                        atomic.Int64
 	taken, repeated, outOfOrder, videoMuxed, idr atomic.Int64
 	audioMuxed, silence                          atomic.Int64
+	videoBitrate                                 atomic.Int64
 }
 
 func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
@@ -165,11 +175,12 @@ func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
 		MediaTime:  time.Duration(s.mediaTime.Load()),
 		BytesMuxed: s.bytesMuxed.Load(),
 		Video: VideoStats{
-			Taken:      s.taken.Load(),
-			Repeated:   s.repeated.Load(),
-			OutOfOrder: s.outOfOrder.Load(),
-			Muxed:      s.videoMuxed.Load(),
-			Keyframes:  s.idr.Load(),
+			Taken:         s.taken.Load(),
+			Repeated:      s.repeated.Load(),
+			OutOfOrder:    s.outOfOrder.Load(),
+			Muxed:         s.videoMuxed.Load(),
+			Keyframes:     s.idr.Load(),
+			TargetBitrate: s.videoBitrate.Load(),
 		},
 		Audio: AudioStats{
 			Muxed:           s.audioMuxed.Load(),
@@ -186,6 +197,7 @@ type destinationStats struct {
 	bytes, videoSent, audioSent atomic.Int64
 	reconnects                  atomic.Int64
 	queued                      atomic.Int64
+	inKernel                    atomic.Int64 // media time handed to the kernel and not acknowledged
 
 	mu    sync.Mutex
 	state DestinationState
@@ -221,6 +233,7 @@ func (s *destinationStats) snapshot(name string) DestinationStats {
 		Reconnects:   s.reconnects.Load(),
 		Queued:       time.Duration(s.queued.Load()),
 	}
+	d.SendDelay = d.Queued + time.Duration(s.inKernel.Load())
 	s.mu.Lock()
 	d.State, d.Err = s.state, s.err
 	s.mu.Unlock()

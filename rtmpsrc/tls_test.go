@@ -34,16 +34,19 @@ func TestRTMPS(t *testing.T) {
 		name   string
 		client func(srv *rtmptest.Server) *tls.Config
 		ok     bool
+		// verified is the name the error must give: the one checked.
+		verified string
 	}{
-		{"trusted", func(srv *rtmptest.Server) *tls.Config { return srv.ClientTLSConfig() }, true},
-		{"InsecureSkipVerify", func(*rtmptest.Server) *tls.Config { return &tls.Config{InsecureSkipVerify: true} }, true},
-		{"system roots", func(*rtmptest.Server) *tls.Config { return nil }, false},
-		{"another server's certificate", func(*rtmptest.Server) *tls.Config { return other.ClientTLSConfig() }, false},
+		{"trusted", func(srv *rtmptest.Server) *tls.Config { return srv.ClientTLSConfig() }, true, ""},
+		{"InsecureSkipVerify", func(*rtmptest.Server) *tls.Config { return &tls.Config{InsecureSkipVerify: true} }, true, ""},
+		{"system roots", func(*rtmptest.Server) *tls.Config { return nil }, false, "127.0.0.1"},
+		{"another server's certificate", func(*rtmptest.Server) *tls.Config { return other.ClientTLSConfig() }, false, "127.0.0.1"},
+		// The name checked is TLSConfig.ServerName, not the URL's host.
 		{"another host name", func(srv *rtmptest.Server) *tls.Config {
 			c := srv.ClientTLSConfig()
 			c.ServerName = "ingest.example.com"
 			return c
-		}, false},
+		}, false, "ingest.example.com"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := startTLSServer(t)
@@ -77,15 +80,19 @@ func TestRTMPS(t *testing.T) {
 			if err == nil {
 				t.Fatal("Run succeeded against an untrusted certificate")
 			}
-			if want := "rtmpsrc: TLS certificate of "; !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "not trusted") {
-				t.Errorf("error %q does not start with %q and say it is not trusted", err, want)
+			if want := "rtmpsrc: TLS certificate of " + c.verified + " not trusted"; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q does not start with %q", err, want)
 			}
 			var ve *tls.CertificateVerificationError
 			if !errors.As(err, &ve) {
 				t.Errorf("error %v does not unwrap to *tls.CertificateVerificationError", err)
 			}
-			if ev := srv.Events(); len(ev) != 0 {
-				t.Errorf("the RTMP server saw %d events through an untrusted TLS session: %v", len(ev), ev)
+			// The server logs the connection's end; nothing else may
+			// have reached it.
+			for _, e := range srv.Events() {
+				if e.Kind != rtmptest.KindClose {
+					t.Errorf("the RTMP server saw %v through an untrusted TLS session", e)
+				}
 			}
 		})
 	}

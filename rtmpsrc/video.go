@@ -34,6 +34,7 @@ type videoLoop struct {
 	stats    *pipelineStats
 	keyframe *atomic.Bool    // set to ask for a keyframe
 	stop     <-chan struct{} // closed by Shutdown: the picture ends now
+	bitrate  *atomic.Int64   // the rate to encode at (DynamicBitrate); nil: fixed
 
 	// The reader goroutine hands pictures over one at a time. It asks
 	// for the next one as soon as the last is copied, telling the source
@@ -193,6 +194,14 @@ func (v *videoLoop) encode(ctx context.Context, pts time.Duration) error {
 	v.horizon.advance(pts + v.frame)
 	if v.keyframe.Swap(false) {
 		v.enc.ForceKeyframe()
+	}
+	if v.bitrate != nil {
+		if r := int(v.bitrate.Load()); r != v.enc.Options().Bitrate {
+			if err := v.enc.SetBitrate(r); err != nil {
+				return err
+			}
+			v.stats.videoBitrate.Store(int64(r))
+		}
 	}
 	pkts, err := v.enc.Encode(v.own, pts)
 	if err != nil {

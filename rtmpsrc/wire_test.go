@@ -123,6 +123,9 @@ func FuzzChunkReader(f *testing.F) {
 	for _, c := range chunkCases {
 		f.Add(unhex(f, c.bytes))
 	}
+	for _, c := range lenientCases {
+		f.Add(unhex(f, c.bytes))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cr := newChunkReader(bytes.NewReader(b))
 		for i := 0; i < 100; i++ {

@@ -52,6 +52,7 @@ type options struct {
 	bitrate   int
 	flash     bool
 	reconnect bool
+	dynamic   bool
 	verbose   bool
 }
 
@@ -77,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.bitrate, "bitrate", 2500, "video bitrate in kbit/s")
 	fs.BoolVar(&o.flash, "flash", false, "lip-sync pattern: a white flash and a 1 kHz beep for the first 100 ms of every second")
 	fs.BoolVar(&o.reconnect, "reconnect", true, "re-establish a connection that drops mid-stream")
+	fs.BoolVar(&o.dynamic, "dynamic-bitrate", false, "lower the video bitrate while a link is congested, instead of dropping frames, and raise it back once the link has room")
 	fs.BoolVar(&o.verbose, "v", false, "log what the publisher does")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -199,8 +201,9 @@ func run(args []string, stderr io.Writer) error {
 			Preset:    o.preset,
 			Bitrate:   o.bitrate * encode.Kbps,
 		},
-		Reconnect: rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
-		Logger:    logger,
+		Reconnect:      rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
+		DynamicBitrate: o.dynamic,
+		Logger:         logger,
 	})
 	if err != nil {
 		return err
@@ -299,18 +302,21 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 	}
 	l.frames, l.at = st.Video.Muxed, now
 	// Drops and reconnections are each destination's; the line adds
-	// them up.
+	// them up, and gives the send delay of the destination furthest
+	// behind: how late the server gets what is sent now.
 	var drops, reconnects int64
+	var delay time.Duration
 	for _, d := range st.Destinations {
 		drops += d.VideoDroppedTotal()
 		reconnects += d.Reconnects
+		delay = max(delay, d.SendDelay)
 	}
 	end := "\r"
 	if final {
 		end = "\n"
 	}
-	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
-		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate()/1000, st.Video.Muxed, st.Video.Repeated, drops,
+	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s target=%dkbit/s delay=%4dms frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
+		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate()/1000, st.Video.TargetBitrate/1000, delay.Milliseconds(), st.Video.Muxed, st.Video.Repeated, drops,
 		st.Audio.SilenceInserted.Round(time.Millisecond), reconnects, end)
 }
 
