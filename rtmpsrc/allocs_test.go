@@ -2,6 +2,7 @@ package rtmpsrc
 
 import (
 	"context"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"image"
 	"io"
 	"net"
@@ -24,7 +25,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		if send == nil {
 			return
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		buf := make([]byte, 64<<10)
 		for {
 			if _, err := c.Read(buf); err != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"io"
 	"log/slog"
 	"net"
@@ -168,11 +169,11 @@ func (c *session) setup(chunkSize int) error {
 		}
 		c.cw.size = chunkSize
 	}
-	connect := amfAppend(nil, "connect", 1, amfObj{
-		{"app", c.u.App},
-		{"type", "nonprivate"},
-		{"flashVer", "FMLE/3.0 (compatible; golivecast)"},
-		{"tcUrl", c.u.TCURL()},
+	connect := amf0.Append(nil, "connect", 1, amf0.Object{
+		{Key: "app", Value: c.u.App},
+		{Key: "type", Value: "nonprivate"},
+		{Key: "flashVer", Value: "FMLE/3.0 (compatible; golivecast)"},
+		{Key: "tcUrl", Value: c.u.TCURL()},
 	})
 	if err := c.command(0, connect); err != nil {
 		return c.step("connect", err)
@@ -188,13 +189,13 @@ func (c *session) setup(chunkSize int) error {
 	// releaseStream and FCPublish are what the platforms' own encoders
 	// send before createStream; servers that do not know them ignore
 	// them or answer _error, which is harmless.
-	if err := c.command(0, amfAppend(nil, "releaseStream", 2, nil, c.u.Key)); err != nil {
+	if err := c.command(0, amf0.Append(nil, "releaseStream", 2, nil, c.u.Key)); err != nil {
 		return c.step("releaseStream", err)
 	}
-	if err := c.command(0, amfAppend(nil, "FCPublish", 3, nil, c.u.Key)); err != nil {
+	if err := c.command(0, amf0.Append(nil, "FCPublish", 3, nil, c.u.Key)); err != nil {
 		return c.step("FCPublish", err)
 	}
-	if err := c.command(0, amfAppend(nil, "createStream", 4, nil)); err != nil {
+	if err := c.command(0, amf0.Append(nil, "createStream", 4, nil)); err != nil {
 		return c.step("createStream", err)
 	}
 	res, err := c.await("createStream", 4)
@@ -206,7 +207,7 @@ func (c *session) setup(chunkSize int) error {
 		return fmt.Errorf("%w: createStream answered without a usable stream id (%s)", ErrProtocol, c.redact(fmt.Sprint(res)))
 	}
 	c.streamID = uint32(id)
-	if err := c.command(c.streamID, amfAppend(nil, "publish", 5, nil, c.u.Key, "live")); err != nil {
+	if err := c.command(c.streamID, amf0.Append(nil, "publish", 5, nil, c.u.Key, "live")); err != nil {
 		return c.step("publish", err)
 	}
 	return c.step("publish", c.awaitPublish())

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"log/slog"
 	"net"
 	"strings"
@@ -116,7 +117,7 @@ func TestServerMisbehaves(t *testing.T) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
 			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "_result", 1, nil, nil))
+			w.writeMessage(3, msgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, nil, nil))
 			w.w.Flush()
 			c.Write(bw.Bytes())
 			drain(c)
@@ -139,8 +140,8 @@ func TestServerMisbehaves(t *testing.T) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
 			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "_result", 1, amfObj{{"fmsVer", "FMS/3,0,1,123"}},
-				amfObj{{"level", "status"}, {"code", "NetConnection.Connect.Success"}}))
+			w.writeMessage(3, msgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}},
+				amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}}))
 			w.w.Flush()
 			c.Write(bw.Bytes()[:bw.Len()/2])
 		}, ErrConnectionLost},
@@ -152,7 +153,7 @@ func TestServerMisbehaves(t *testing.T) {
 			var bw bytes.Buffer
 			w := chunkWriter{w: bufioWriter(&bw), size: 128}
 			for i := 0; i < 100; i++ {
-				w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "onBWDone", 0, nil))
+				w.writeMessage(3, msgCommandAMF0, 0, 0, amf0.Append(nil, "onBWDone", 0, nil))
 			}
 			w.w.Flush()
 			go drain(c)
@@ -250,10 +251,10 @@ func TestServerCommandsIgnored(t *testing.T) {
 		{"|RtmpSampleAccess", false, false},
 		{"someUnknownCommand", 9, nil, "x"},
 		{"_result", 99, nil, nil},
-		{"_error", 42, amfObj{{"fmsVer", "x"}}, amfObj{{"level", "error"}, {"code", "NetConnection.Call.Failed"}}},
+		{"_error", 42, amf0.Object{{Key: "fmsVer", Value: "x"}}, amf0.Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetConnection.Call.Failed"}}},
 		{12.0, "not a name first"},
 	} {
-		odd = append(odd, amfAppend(nil, vals...))
+		odd = append(odd, amf0.Append(nil, vals...))
 	}
 	odd = append(odd, nil, []byte{0x02, 0x00}) // empty, and a truncated string
 	url := fakeServer(t, func(c net.Conn) {
@@ -268,7 +269,7 @@ func TestServerCommandsIgnored(t *testing.T) {
 			return
 		}
 		c.Write(bw.Bytes()) // during the setup
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		c.Write(bw.Bytes()) // and mid-stream
 		for {
 			m, err := r.readMessage()
@@ -279,7 +280,7 @@ func TestServerCommandsIgnored(t *testing.T) {
 			if m.typ == msgSetChunkSize {
 				r.setChunkSize(m.payload)
 			}
-			if vals, _ := amfDecodeAll(m.payload); m.typ == msgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
+			if vals, _ := amf0.DecodeAll(m.payload); m.typ == msgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
 				return
 			}
 		}

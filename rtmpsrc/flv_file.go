@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"io"
 )
 
@@ -24,7 +25,7 @@ func newFLVFile(w io.Writer, audio, video bool) *flvFile {
 
 // setDataFramePrefix is the AMF0 string "@setDataFrame" that starts the
 // RTMP form of the metadata; a file holds onMetaData without it (E.5).
-var setDataFramePrefix = amfAppend(nil, "@setDataFrame")
+var setDataFramePrefix = amf0.Append(nil, "@setDataFrame")
 
 func (f *flvFile) writeTag(t tag) error {
 	defer t.body.release()

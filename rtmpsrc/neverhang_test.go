@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"image"
 	"log/slog"
 	"math/rand/v2"
@@ -70,7 +71,7 @@ func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send 
 	bw := bufio.NewWriter(c)
 	cw := chunkWriter{w: bw, size: 128}
 	send = func(stream uint32, vals ...any) {
-		_ = cw.writeMessage(csidCommand, msgCommandAMF0, stream, 0, amfAppend(nil, vals...))
+		_ = cw.writeMessage(csidCommand, msgCommandAMF0, stream, 0, amf0.Append(nil, vals...))
 		_ = bw.Flush()
 	}
 	r = newChunkReader(c)
@@ -87,7 +88,7 @@ func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send 
 				return "", nil, nil
 			}
 		case msgCommandAMF0:
-			vals, err := amfDecodeAll(m.payload)
+			vals, err := amf0.DecodeAll(m.payload)
 			if err != nil || len(vals) < 2 {
 				t.Errorf("scripted server: command %v: %v", vals, err)
 				return "", nil, nil
@@ -96,8 +97,8 @@ func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send 
 			tx, _ := vals[1].(float64)
 			switch name {
 			case "connect":
-				send(0, "_result", tx, amfObj{{"fmsVer", "FMS/3,0,1,123"}},
-					amfObj{{"level", "status"}, {"code", "NetConnection.Connect.Success"}})
+				send(0, "_result", tx, amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}},
+					amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}})
 			case "createStream":
 				send(0, "_result", tx, nil, 1)
 			case "publish":
@@ -135,8 +136,8 @@ func TestKeyNeverLeaks(t *testing.T) {
 				return
 			}
 			name, _, _ := strings.Cut(key, "?")
-			send(1, "onStatus", 0, nil, amfObj{{"level", "error"}, {"code", "NetStream.Publish.Denied"},
-				{"description", "stream " + key + " refused (name " + name + ")"}})
+			send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetStream.Publish.Denied"},
+				{Key: "description", Value: "stream " + key + " refused (name " + name + ")"}})
 			drain(c)
 		})
 		url = strings.TrimSuffix(url, "topsecretkey") + leakKey
@@ -188,7 +189,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 			if send == nil {
 				return
 			}
-			send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+			send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 			// Mid-stream: well past the time in which a close counts as
 			// a refusal of the publish.
 			for start := time.Now(); time.Since(start) < 2*publishSettle; {
@@ -258,7 +259,7 @@ func stallingServer(t *testing.T) string {
 		if send == nil {
 			return
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		<-stop
 	})
 	// Cleanups run last first: this one releases the server before

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"io"
 	"net"
 	"sync"
@@ -51,7 +52,7 @@ func TestHandshakeS2NotEchoed(t *testing.T) {
 		if send == nil {
 			return
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		drain(c)
 	})
 	err, _ := runBounded(t, url, 5*time.Second, func(c *Config) {
@@ -98,7 +99,7 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 			cw.writeMessage(csidControl, typ, 0, 0, payload)
 			bw.Flush()
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		control(msgWindowAckSize, binary.BigEndian.AppendUint32(nil, 16))
 
 		// What the client sends, read until the pipe closes.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"io"
 	"log/slog"
 	"net"
@@ -115,16 +116,16 @@ func (c *session) settle() error {
 // onStatus or _error. Servers put a properties object (or null) before
 // it; the info object is the one that holds a code or a level.
 func statusInfo(args []any) (level, code, desc string) {
-	var info amfObj
+	var info amf0.Object
 	for _, a := range args {
-		if o, ok := a.(amfObj); ok {
+		if o, ok := a.(amf0.Object); ok {
 			info = o
-			if o.get("code") != nil || o.get("level") != nil {
+			if o.Get("code") != nil || o.Get("level") != nil {
 				break
 			}
 		}
 	}
-	return info.str("level"), info.str("code"), info.str("description")
+	return info.Str("level"), info.Str("code"), info.Str("description")
 }
 
 func first(vals []any) any {
@@ -189,7 +190,7 @@ func (c *session) handle(m message) (string, float64, []any, error) {
 		// malformed: ffmpeg's listen mode sends a bare "onFCPublish"
 		// with no transaction id. Whatever decodes is used; the rest is
 		// logged and ignored.
-		vals, err := amfDecodeAll(p)
+		vals, err := amf0.DecodeAll(p)
 		name, _ := first(vals).(string)
 		if name == "" {
 			c.log.Debug("rtmpsrc: ignoring an unreadable server command", "values", len(vals), "err", err)
@@ -376,8 +377,8 @@ func (c *session) close(unpublish bool) {
 		if unpublish && c.Err() == nil {
 			c.wmu.Lock()
 			_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-			_ = c.cw.writeMessage(csidCommand, msgCommandAMF0, 0, 0, amfAppend(nil, "FCUnpublish", 6, nil, c.u.Key))
-			_ = c.cw.writeMessage(csidCommand, msgCommandAMF0, 0, 0, amfAppend(nil, "deleteStream", 7, nil, int(c.streamID)))
+			_ = c.cw.writeMessage(csidCommand, msgCommandAMF0, 0, 0, amf0.Append(nil, "FCUnpublish", 6, nil, c.u.Key))
+			_ = c.cw.writeMessage(csidCommand, msgCommandAMF0, 0, 0, amf0.Append(nil, "deleteStream", 7, nil, int(c.streamID)))
 			_ = c.bw.Flush()
 			c.wmu.Unlock()
 		} else {

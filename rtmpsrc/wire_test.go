@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golivecast/golivecast/internal/testkit"
-	amf0 "github.com/yutopp/go-amf0"
 	flvtag "github.com/yutopp/go-flv/tag"
 )
 
@@ -21,55 +19,6 @@ func unhex(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// AMF0 byte-exact cases, read back by go-amf0 as an independent decoder
-// (which gives the value in its own form, amf0) and by ours (back).
-var amfCases = []struct {
-	name  string
-	value any
-	bytes string
-	amf0  any
-	back  any
-}{
-	{"number", 1.0, "00 3ff0000000000000", 1.0, 1.0},
-	{"int", 5, "00 4014000000000000", 5.0, 5.0},
-	{"true", true, "01 01", true, true},
-	{"string", "live", "02 0004 6c697665", "live", "live"},
-	{"null", nil, "05", nil, nil},
-	{"object", amfObj{{"app", "live"}}, "03 0003 617070 02 0004 6c697665 000009",
-		map[string]any{"app": "live"}, amfObj{{"app", "live"}}},
-	{"ecma array", amfArray{{"width", 1280.0}}, "08 00000001 0005 7769647468 00 4094000000000000 000009",
-		amf0.ECMAArray{"width": 1280.0}, amfArray{{"width", 1280.0}}},
-}
-
-func TestAMF0(t *testing.T) {
-	for _, c := range amfCases {
-		got := amfAppend(nil, c.value)
-		if want := unhex(t, c.bytes); !bytes.Equal(got, want) {
-			t.Errorf("%s: %x, want %x", c.name, got, want)
-		}
-		var v any
-		if err := amf0.NewDecoder(bytes.NewReader(got)).Decode(&v); err != nil {
-			t.Errorf("%s: go-amf0 cannot read it: %v", c.name, err)
-		} else if !reflect.DeepEqual(v, c.amf0) {
-			t.Errorf("%s: go-amf0 reads %#v, want %#v", c.name, v, c.amf0)
-		}
-		back, err := amfDecodeAll(got)
-		if err != nil || len(back) != 1 || !reflect.DeepEqual(back[0], c.back) {
-			t.Errorf("%s: decoded %#v (%v), want %#v", c.name, back, err, c.back)
-		}
-	}
-}
-
-func FuzzAMF0Decode(f *testing.F) {
-	for _, c := range amfCases {
-		f.Add(amfAppend(nil, c.value))
-	}
-	f.Add(amfAppend(nil, "_result", 1, nil, amfObj{{"level", "status"}, {"code", "NetConnection.Connect.Success"}}))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = amfDecodeAll(b) // must not panic or hang
-	})
 }
 
 // Chunking cases: type-0 header, continuation chunks, and the extended
