@@ -2,7 +2,6 @@ package rtmpsrc
 
 import (
 	"context"
-	"github.com/golivecast/golivecast/internal/amf0"
 	"image"
 	"io"
 	"net"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
 )
 
 // TestSteadyStateAllocations streams live to a server and to a file at

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 // TestResumeAfterLongOutage reconnects through outages of seconds to ten
@@ -29,7 +31,7 @@ func TestResumeAfterLongOutage(t *testing.T) {
 					log:      slog.New(slog.DiscardHandler),
 					wake:     make(chan struct{}, 1),
 					closeCh:  make(chan struct{}),
-					dialFunc: func(ctx context.Context) (*session, error) {
+					dialFunc: func(ctx context.Context) (*rtmp.Session, error) {
 						attempts++
 						// An attempt takes a round trip, and fails while
 						// the server is away.
@@ -41,7 +43,7 @@ func TestResumeAfterLongOutage(t *testing.T) {
 						if time.Now().Before(back) {
 							return nil, errors.New("connection refused")
 						}
-						return &session{}, nil
+						return &rtmp.Session{}, nil
 					},
 					missedFrom: -1,
 				}
@@ -73,7 +75,7 @@ func TestReconnectCancelledAtEnd(t *testing.T) {
 			keyframe: func() {},
 			log:      slog.New(slog.DiscardHandler),
 			closeCh:  make(chan struct{}),
-			dialFunc: func(ctx context.Context) (*session, error) {
+			dialFunc: func(ctx context.Context) (*rtmp.Session, error) {
 				<-ctx.Done() // hangs until cancelled
 				return nil, ctx.Err()
 			},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 // Config describes a stream. Set where it goes (URL, Destinations,
@@ -291,20 +292,23 @@ func (cfg *Config) check() ([]*destination, error) {
 }
 
 // dialOptions are the connection settings of every destination.
-func (cfg *Config) dialOptions(log *slog.Logger) dialOptions {
-	o := dialOptions{
-		tls:          cfg.TLSConfig,
-		dialContext:  cfg.DialContext,
-		dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
-		setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
-		writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
-		stallTimeout: orDefault(cfg.StallTimeout, defaultStallTimeout),
-		chunkSize:    orDefault(cfg.ChunkSize, defaultChunkSize),
-		sendBuffer:   orDefault(cfg.SendBuffer, defaultSendBuffer),
-		log:          log,
+func (cfg *Config) dialOptions(log *slog.Logger) rtmp.Options {
+	o := rtmp.Options{
+		TLS:          cfg.TLSConfig,
+		DialContext:  cfg.DialContext,
+		DialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
+		SetupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
+		WriteTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
+		StallTimeout: orDefault(cfg.StallTimeout, defaultStallTimeout),
+		ChunkSize:    orDefault(cfg.ChunkSize, defaultChunkSize),
+		SendBuffer:   orDefault(cfg.SendBuffer, defaultSendBuffer),
+		Logger:       log,
+		StatusError: func(command, level, code, description string) error {
+			return &StatusError{Command: command, Level: level, Code: code, Description: description}
+		},
 	}
-	if o.dialContext == nil {
-		o.dialContext = (&net.Dialer{}).DialContext
+	if o.DialContext == nil {
+		o.DialContext = (&net.Dialer{}).DialContext
 	}
 	return o
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 // destination is a live sink: a send queue measured in media time in
@@ -20,7 +22,7 @@ type destination struct {
 	required bool
 
 	// Set by start.
-	opts      dialOptions
+	opts      rtmp.Options
 	policy    ReconnectPolicy
 	keyframe  func()                    // asks the video encoder for a keyframe
 	failed    func(*destination, error) // reports a failure for good
@@ -30,13 +32,13 @@ type destination struct {
 	holdTimer *time.Timer   // the loop's, while it holds back from a full kernel
 	closeCh   chan struct{} // closed by close
 	done      chan struct{} // closed when the loop has returned
-	dialFunc  func(context.Context) (*session, error)
+	dialFunc  func(context.Context) (*rtmp.Session, error)
 
 	mu         sync.Mutex
 	q          sendQueue
 	headers    []tag         // metadata and sequence headers, sent first on every connection
 	lastDTS    time.Duration // of the last tag queued, to date headers sent again
-	session    *session      // nil while the connection is down
+	session    *rtmp.Session // nil while the connection is down
 	closing    bool
 	drainUntil time.Time
 	err        error // why it failed for good
@@ -47,12 +49,12 @@ type destination struct {
 
 // connect opens the first session. It is not retried: a destination that
 // cannot start fails at once with the reason.
-func (d *destination) connect(ctx context.Context, opts dialOptions, log *slog.Logger) error {
+func (d *destination) connect(ctx context.Context, opts rtmp.Options, log *slog.Logger) error {
 	d.opts, d.log = opts, log
-	d.opts.kernelStat = &d.stats.inKernel
+	d.opts.KernelDelay = &d.stats.inKernel
 	d.missedFrom = -1
 	d.stats.setState(StateConnecting, nil)
-	s, err := dialSession(ctx, d.url, d.opts)
+	s, err := rtmp.Dial(ctx, d.url.target(), d.opts)
 	if err != nil {
 		d.err = err
 		d.stats.setState(StateFailed, err)
@@ -73,7 +75,7 @@ func (d *destination) start(ctx context.Context, cfg *Config, keyframe func(), f
 	d.holdTimer = time.NewTimer(time.Hour)
 	d.holdTimer.Stop()
 	if d.dialFunc == nil {
-		d.dialFunc = func(ctx context.Context) (*session, error) { return dialSession(ctx, d.url, d.opts) }
+		d.dialFunc = func(ctx context.Context) (*rtmp.Session, error) { return rtmp.Dial(ctx, d.url.target(), d.opts) }
 	}
 	go d.loop(ctx)
 }
@@ -122,11 +124,11 @@ func (d *destination) next(ctx context.Context) (t tag, more, ok bool, lost erro
 	for {
 		d.mu.Lock()
 		var hold <-chan time.Time
-		var flush *session
+		var flush *rtmp.Session
 		if d.err == nil && d.q.len() > 0 && (!d.closing || time.Now().Before(d.drainUntil)) {
 			full := false
 			if s := d.session; s != nil {
-				span, _, known := s.inKernel()
+				span, _, known := s.InKernel()
 				d.q.setKernel(span)
 				full = known && span >= d.q.maxLatency/2 && !d.closing
 			}
@@ -147,7 +149,7 @@ func (d *destination) next(ctx context.Context) (t tag, more, ok bool, lost erro
 		stop := d.err != nil || d.closing && hold == nil
 		var ended <-chan struct{}
 		if d.session != nil {
-			ended = d.session.done
+			ended = d.session.Done()
 		}
 		d.mu.Unlock()
 		if stop {
@@ -157,7 +159,7 @@ func (d *destination) next(ctx context.Context) (t tag, more, ok bool, lost erro
 			// What the last writes left buffered must reach the kernel,
 			// or it is never acknowledged. A failure shows as the
 			// session's end below.
-			_ = flush.flush()
+			_ = flush.Flush()
 		}
 		select {
 		case <-hold:
@@ -181,7 +183,7 @@ func (d *destination) loop(ctx context.Context) {
 		}
 		var err error
 		if lost == nil {
-			err = d.session.writeTag(t, !more)
+			err = d.session.WriteMedia(t.typ, t.ts(), t.dts, t.body.b, !more)
 			if err == nil {
 				d.stats.sent(t)
 				t.body.release()
@@ -227,7 +229,7 @@ func (d *destination) finish() {
 	if graceful {
 		// A stream shorter than the settle time must not take a denied
 		// publish for a stream sent.
-		if err := s.settle(); err != nil {
+		if err := s.Settle(); err != nil {
 			d.mu.Lock()
 			d.err = err
 			d.mu.Unlock()
@@ -235,7 +237,7 @@ func (d *destination) finish() {
 			graceful = false
 		}
 	}
-	s.close(graceful)
+	s.Close(graceful)
 	d.mu.Lock()
 	failed := d.err != nil
 	d.mu.Unlock()
@@ -263,7 +265,7 @@ func (d *destination) close(graceful bool, drain time.Duration) error {
 			limit = d.drainUntil
 		}
 		if d.session != nil {
-			d.session.limitWrites(limit)
+			d.session.LimitWrites(limit)
 		}
 	}
 	d.mu.Unlock()
@@ -311,7 +313,7 @@ func (d *destination) missedEnd(cause error) error {
 
 // attempt is the outcome of one reconnection attempt.
 type attempt struct {
-	s   *session
+	s   *rtmp.Session
 	err error
 }
 
@@ -328,7 +330,7 @@ func (d *destination) reconnect(ctx context.Context, cause error) error {
 	old := d.session
 	d.session = nil
 	if old != nil {
-		if from, ok := old.oldestUnacked(); ok && (d.missedFrom < 0 || from < d.missedFrom) {
+		if from, ok := old.OldestUnacked(); ok && (d.missedFrom < 0 || from < d.missedFrom) {
 			d.missedFrom = from
 		}
 	}
@@ -342,10 +344,10 @@ func (d *destination) reconnect(ctx context.Context, cause error) error {
 	d.mu.Unlock()
 	d.stats.inKernel.Store(0)
 	if old != nil {
-		old.close(false)
+		old.Close(false)
 		// A close right after NetStream.Publish.Start is a refusal
 		// (nginx's deny publish), final like any other.
-		if err := old.refusal(); err != nil {
+		if err := old.Refusal(); err != nil {
 			cause = err
 		}
 	}
@@ -364,7 +366,7 @@ func (d *destination) reconnect(ctx context.Context, cause error) error {
 		cancel()
 		for ; pending > 0; pending-- {
 			if r := <-results; r.s != nil {
-				r.s.close(false)
+				r.s.Close(false)
 			}
 		}
 	}
@@ -391,7 +393,7 @@ func (d *destination) reconnect(ctx context.Context, cause error) error {
 				d.mu.Lock()
 				if d.closing {
 					d.mu.Unlock()
-					r.s.close(false)
+					r.s.Close(false)
 					return d.missedEnd(cause)
 				}
 				d.session = r.s

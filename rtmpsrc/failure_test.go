@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/golivecast/golivecast/internal/amf0"
 	"log/slog"
 	"net"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
+	"github.com/golivecast/golivecast/internal/rtmp"
 	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/yutopp/go-rtmp/handshake"
 )
@@ -116,18 +117,18 @@ func TestServerMisbehaves(t *testing.T) {
 		{"null _result", func(c net.Conn) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, nil, nil))
-			w.w.Flush()
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
+			w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, nil, nil))
+			w.W.Flush()
 			c.Write(bw.Bytes())
 			drain(c)
 		}, ErrTimeout},
 		{"absurd chunk size", func(c net.Conn) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(2, msgSetChunkSize, 0, 0, []byte{0x7f, 0xff, 0xff, 0xff})
-			w.w.Flush()
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
+			w.WriteMessage(2, rtmp.MsgSetChunkSize, 0, 0, []byte{0x7f, 0xff, 0xff, 0xff})
+			w.W.Flush()
 			c.Write(bw.Bytes())
 			drain(c)
 		}, ErrProtocol},
@@ -139,10 +140,10 @@ func TestServerMisbehaves(t *testing.T) {
 		{"truncated mid-message", func(c net.Conn) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}},
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
+			w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}},
 				amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}}))
-			w.w.Flush()
+			w.W.Flush()
 			c.Write(bw.Bytes()[:bw.Len()/2])
 		}, ErrConnectionLost},
 		{"flood", func(c net.Conn) {
@@ -151,11 +152,11 @@ func TestServerMisbehaves(t *testing.T) {
 			// timeout ends it and memory stays flat, since each message
 			// is handled and forgotten.
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
 			for i := 0; i < 100; i++ {
-				w.writeMessage(3, msgCommandAMF0, 0, 0, amf0.Append(nil, "onBWDone", 0, nil))
+				w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, amf0.Append(nil, "onBWDone", 0, nil))
 			}
-			w.w.Flush()
+			w.W.Flush()
 			go drain(c)
 			for {
 				if _, err := c.Write(bw.Bytes()); err != nil {
@@ -259,11 +260,11 @@ func TestServerCommandsIgnored(t *testing.T) {
 	odd = append(odd, nil, []byte{0x02, 0x00}) // empty, and a truncated string
 	url := fakeServer(t, func(c net.Conn) {
 		var bw bytes.Buffer
-		w := chunkWriter{w: bufioWriter(&bw), size: 128}
+		w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
 		for _, body := range odd {
-			w.writeMessage(3, msgCommandAMF0, 0, 0, body)
+			w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, body)
 		}
-		w.w.Flush()
+		w.W.Flush()
 		_, r, send := scriptedServer(t, c)
 		if send == nil {
 			return
@@ -272,15 +273,15 @@ func TestServerCommandsIgnored(t *testing.T) {
 		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		c.Write(bw.Bytes()) // and mid-stream
 		for {
-			m, err := r.readMessage()
+			m, err := r.ReadMessage()
 			if err != nil {
 				t.Errorf("server: %v", err)
 				return
 			}
-			if m.typ == msgSetChunkSize {
-				r.setChunkSize(m.payload)
+			if m.Type == rtmp.MsgSetChunkSize {
+				r.SetChunkSize(m.Payload)
 			}
-			if vals, _ := amf0.DecodeAll(m.payload); m.typ == msgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
+			if vals, _ := amf0.DecodeAll(m.Payload); m.Type == rtmp.MsgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
 				return
 			}
 		}

@@ -5,8 +5,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/golivecast/golivecast/internal/amf0"
 	"io"
+
+	"github.com/golivecast/golivecast/internal/amf0"
 )
 
 // flvFile writes the stream as an FLV file (Adobe FLV 10.1, annex E), for

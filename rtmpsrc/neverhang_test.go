@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/golivecast/golivecast/internal/amf0"
 	"image"
 	"log/slog"
 	"math/rand/v2"
@@ -18,7 +17,9 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/rtmp"
 	"github.com/golivecast/golivecast/internal/testkit"
 	"github.com/golivecast/golivecast/rtmptest"
 )
@@ -63,32 +64,32 @@ func TestDNSFailure(t *testing.T) {
 // scriptedServer plays a server up to the publish command, for servers
 // that then misbehave on purpose. It returns the publishing name it got,
 // a reader of what follows, and a command writer.
-func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send func(stream uint32, vals ...any)) {
+func scriptedServer(t *testing.T, c net.Conn) (key string, r *rtmp.ChunkReader, send func(stream uint32, vals ...any)) {
 	if err := serverHandshake(c); err != nil {
 		t.Errorf("scripted server: handshake: %v", err)
 		return "", nil, nil
 	}
 	bw := bufio.NewWriter(c)
-	cw := chunkWriter{w: bw, size: 128}
+	cw := rtmp.ChunkWriter{W: bw, Size: 128}
 	send = func(stream uint32, vals ...any) {
-		_ = cw.writeMessage(csidCommand, msgCommandAMF0, stream, 0, amf0.Append(nil, vals...))
+		_ = cw.WriteMessage(rtmp.CSIDCommand, rtmp.MsgCommandAMF0, stream, 0, amf0.Append(nil, vals...))
 		_ = bw.Flush()
 	}
-	r = newChunkReader(c)
+	r = rtmp.NewChunkReader(c)
 	for {
-		m, err := r.readMessage()
+		m, err := r.ReadMessage()
 		if err != nil {
 			t.Errorf("scripted server: %v", err)
 			return "", nil, nil
 		}
-		switch m.typ {
-		case msgSetChunkSize:
-			if err := r.setChunkSize(m.payload); err != nil {
+		switch m.Type {
+		case rtmp.MsgSetChunkSize:
+			if err := r.SetChunkSize(m.Payload); err != nil {
 				t.Errorf("scripted server: %v", err)
 				return "", nil, nil
 			}
-		case msgCommandAMF0:
-			vals, err := amf0.DecodeAll(m.payload)
+		case rtmp.MsgCommandAMF0:
+			vals, err := amf0.DecodeAll(m.Payload)
 			if err != nil || len(vals) < 2 {
 				t.Errorf("scripted server: command %v: %v", vals, err)
 				return "", nil, nil
@@ -192,8 +193,8 @@ func TestKeyNeverLeaks(t *testing.T) {
 			send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 			// Mid-stream: well past the time in which a close counts as
 			// a refusal of the publish.
-			for start := time.Now(); time.Since(start) < 2*publishSettle; {
-				if _, err := r.readMessage(); err != nil {
+			for start := time.Now(); time.Since(start) < 2*rtmp.PublishSettle; {
+				if _, err := r.ReadMessage(); err != nil {
 					return
 				}
 			}

@@ -217,7 +217,7 @@ func (p *Publisher) openSinks(ctx context.Context, end context.CancelCauseFunc, 
 	if fatal != nil {
 		for _, d := range p.dests {
 			if d.session != nil {
-				d.session.close(true)
+				d.session.Close(true)
 			}
 		}
 		return nil, fatal

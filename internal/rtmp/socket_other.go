@@ -1,6 +1,6 @@
 //go:build !linux
 
-package rtmpsrc
+package rtmp
 
 // tune does nothing here: the send buffer (Config.SendBuffer) alone
 // bounds what waits in the kernel.

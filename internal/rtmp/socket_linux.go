@@ -1,4 +1,4 @@
-package rtmpsrc
+package rtmp
 
 import (
 	"golang.org/x/sys/unix"

@@ -1,4 +1,4 @@
-package rtmpsrc
+package rtmp
 
 import (
 	"bufio"
@@ -30,22 +30,22 @@ var lenientCases = []struct {
 	name     string
 	size     int // the chunk size the reader is at
 	bytes    string
-	want     []message
+	want     []Message
 	err      error
 	goRTMPOK bool // go-rtmp's reader agrees (it cannot read an empty message)
 }{
 	{"type 0 first", 128, "03 000005 000015 14 01000000" + lenientPayload,
-		[]message{{typ: 20, streamID: 1, timestamp: 5}}, nil, true},
+		[]Message{{Type: 20, StreamID: 1, Timestamp: 5}}, nil, true},
 	{"type 1 first", 128, "43 000005 000015 14" + lenientPayload,
-		[]message{{typ: 20, timestamp: 5}}, nil, true},
+		[]Message{{Type: 20, Timestamp: 5}}, nil, true},
 	{"type 1 first, extended timestamp delta", 128, "43 ffffff 000015 14 01000000" + lenientPayload,
-		[]message{{typ: 20, timestamp: 0x01000000}}, nil, true},
+		[]Message{{Type: 20, Timestamp: 0x01000000}}, nil, true},
 	{"type 1 first, continued by type 3", 16, "43 000005 000015 14 02 0007 5f726573756c74 00 3ff0000000 c3 000000 05 05",
-		[]message{{typ: 20, timestamp: 5}}, nil, true},
+		[]Message{{Type: 20, Timestamp: 5}}, nil, true},
 	{"type 1 first, then type 2", 128, "43 000005 000015 14" + lenientPayload + "83 000003" + lenientPayload,
-		[]message{{typ: 20, timestamp: 5}, {typ: 20, timestamp: 8}}, nil, true},
+		[]Message{{Type: 20, Timestamp: 5}, {Type: 20, Timestamp: 8}}, nil, true},
 	{"type 2 first: an empty message of type 0", 128, "83 000007" + "03 000009 000015 14 00000000" + lenientPayload,
-		[]message{{timestamp: 7}, {typ: 20, timestamp: 9}}, nil, false},
+		[]Message{{Timestamp: 7}, {Type: 20, Timestamp: 9}}, nil, false},
 	{"type 3 first", 128, "c3" + lenientPayload, nil, ErrProtocol, false},
 	{"type 1 first, too long", 128, "43 000005 ffffff 14", nil, ErrProtocol, false},
 }
@@ -54,21 +54,21 @@ func TestChunkStreamFirstHeader(t *testing.T) {
 	payload := unhex(t, lenientPayload)
 	for _, c := range lenientCases {
 		t.Run(c.name, func(t *testing.T) {
-			cr := newChunkReader(bytes.NewReader(unhex(t, c.bytes)))
+			cr := NewChunkReader(bytes.NewReader(unhex(t, c.bytes)))
 			cr.size = c.size
 			for i, want := range c.want {
-				m, err := cr.readMessage()
+				m, err := cr.ReadMessage()
 				if err != nil {
 					t.Fatalf("message %d: %v", i, err)
 				}
-				if want.typ != 0 {
-					want.payload = payload
+				if want.Type != 0 {
+					want.Payload = payload
 				}
-				if m.typ != want.typ || m.streamID != want.streamID || m.timestamp != want.timestamp || !bytes.Equal(m.payload, want.payload) {
+				if m.Type != want.Type || m.StreamID != want.StreamID || m.Timestamp != want.Timestamp || !bytes.Equal(m.Payload, want.Payload) {
 					t.Errorf("message %d: got %+v, want %+v", i, m, want)
 				}
 			}
-			_, err := cr.readMessage()
+			_, err := cr.ReadMessage()
 			if c.err != nil {
 				if !errors.Is(err, c.err) {
 					t.Fatalf("got %v, want %v", err, c.err)
@@ -88,7 +88,7 @@ func TestChunkStreamFirstHeader(t *testing.T) {
 // checkWithGoRTMP reads the same bytes with go-rtmp's chunk reader, an
 // independent implementation, which must see the same commands, stream
 // ids and timestamps.
-func checkWithGoRTMP(t *testing.T, b []byte, size int, want []message) {
+func checkWithGoRTMP(t *testing.T, b []byte, size int, want []Message) {
 	t.Helper()
 	cfg := rtmp.StreamControlStateConfig{
 		DefaultChunkSize: uint32(size), MaxChunkSize: 1 << 24, MaxChunkStreams: 64,
@@ -105,8 +105,8 @@ func checkWithGoRTMP(t *testing.T, b []byte, size int, want []message) {
 			t.Fatalf("go-rtmp, message %d: %v", i, err)
 		}
 		cmd, ok := cm.Message.(*rtmpmsg.CommandMessage)
-		if csid != 3 || ts != w.timestamp || cm.StreamID != w.streamID || !ok || cmd.CommandName != "_result" || cmd.TransactionID != 1 {
-			t.Errorf("go-rtmp, message %d: csid %d ts %d stream %d %#v; want ts %d stream %d _result 1", i, csid, ts, cm.StreamID, cm.Message, w.timestamp, w.streamID)
+		if csid != 3 || ts != w.Timestamp || cm.StreamID != w.StreamID || !ok || cmd.CommandName != "_result" || cmd.TransactionID != 1 {
+			t.Errorf("go-rtmp, message %d: csid %d ts %d stream %d %#v; want ts %d stream %d _result 1", i, csid, ts, cm.StreamID, cm.Message, w.Timestamp, w.StreamID)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package rtmpsrc
+package rtmp
 
 import (
 	"fmt"
@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// What a session knows of delivery: which tags the server's TCP has
+// What a Session knows of delivery: which tags the server's TCP has
 // acknowledged, how much media is still in the kernel or on the way, and
 // whether the connection still makes progress at all.
 
-// watchTick is how often a session looks at its socket.
+// watchTick is how often a Session looks at its socket.
 const watchTick = 100 * time.Millisecond
 
 // countingWriter counts the bytes handed to the socket, so that the
@@ -84,16 +84,16 @@ func (l *sentLog) oldestUnacked() (time.Duration, bool) {
 	return l.tags[l.head].dts, true
 }
 
-// oldestUnacked is the DTS of the oldest tag the server may lack.
-func (c *session) oldestUnacked() (time.Duration, bool) {
-	c.inKernel() // forgets what was acknowledged, where that is known
+// OldestUnacked is the DTS of the oldest tag the server may lack.
+func (c *Session) OldestUnacked() (time.Duration, bool) {
+	c.InKernel() // forgets what was acknowledged, where that is known
 	return c.sent.oldestUnacked()
 }
 
-// inKernel reads the socket: the media time written but not yet
+// InKernel reads the socket: the media time written but not yet
 // acknowledged by the server, and the bytes acknowledged so far. ok is
 // false where the kernel does not tell.
-func (c *session) inKernel() (span time.Duration, acked uint64, ok bool) {
+func (c *Session) InKernel() (span time.Duration, acked uint64, ok bool) {
 	unacked, ok := c.sock.unacked()
 	if !ok {
 		return 0, 0, false
@@ -114,7 +114,7 @@ func (c *session) inKernel() (span time.Duration, acked uint64, ok bool) {
 // or RST, or a server that stopped reading. A slow link is never taken
 // for dead, since every byte it carries is acknowledged. Where the
 // kernel does not tell, a write blocked that long counts instead.
-func (c *session) watch() {
+func (c *Session) watch() {
 	defer close(c.watchDone)
 	t := time.NewTicker(watchTick)
 	defer t.Stop()
@@ -127,7 +127,7 @@ func (c *session) watch() {
 		case <-t.C:
 		}
 		now := time.Now()
-		span, acked, ok := c.inKernel()
+		span, acked, ok := c.InKernel()
 		if ok {
 			if c.kernelStat != nil {
 				c.kernelStat.Store(int64(span))
@@ -146,7 +146,7 @@ func (c *session) watch() {
 		}
 		if c.stall > 0 && now.Sub(progress) >= c.stall {
 			c.fail(fmt.Errorf("%w: %s stalled: nothing acknowledged for %v (path down or server not reading)",
-				ErrTimeout, c.u.Addr(), c.stall))
+				ErrTimeout, c.u.Addr, c.stall))
 			return
 		}
 	}

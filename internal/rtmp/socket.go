@@ -1,4 +1,4 @@
-package rtmpsrc
+package rtmp
 
 import (
 	"net"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// tcpSocket reaches the TCP socket under a session, through TLS and
+// tcpSocket reaches the TCP socket under a Session, through TLS and
 // whatever DialContext returned, for what the net package does not
 // offer: how much the server has acknowledged, and how the kernel holds
 // unsent bytes (socket_linux.go; elsewhere these are unknown and the

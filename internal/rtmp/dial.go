@@ -1,4 +1,4 @@
-package rtmpsrc
+package rtmp
 
 // Establishing a publishing session: TCP (or a caller's dialer), TLS for
 // rtmps, the handshake, then connect, releaseStream, FCPublish,
@@ -13,48 +13,62 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/golivecast/golivecast/internal/amf0"
 	"io"
 	"log/slog"
 	"net"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/amf0"
 )
 
-// dialOptions are the connection settings taken from Config.
-type dialOptions struct {
-	tls          *tls.Config
-	dialContext  func(ctx context.Context, network, addr string) (net.Conn, error)
-	dialTimeout  time.Duration
-	setupTimeout time.Duration
-	writeTimeout time.Duration
-	stallTimeout time.Duration
-	chunkSize    int
-	sendBuffer   int
-	log          *slog.Logger
-	// kernelStat receives the media time in the kernel or on the way
-	// (a destination's own counter; nil for none).
-	kernelStat *atomic.Int64
+// Target is where a session publishes, from a parsed URL.
+type Target struct {
+	Scheme string // "rtmp" or "rtmps"
+	Host   string // the server's name, which TLS verifies by default
+	Addr   string // host:port to dial
+	App    string // the application
+	Key    string // the stream key: a secret, redacted in what the server says
+	TCURL  string // the connect command's tcUrl
 }
 
-// dialSession connects, shakes hands, connects to the application,
-// creates a stream and publishes to it, returning once the server said
+// Options are the connection settings, every one set by the caller.
+type Options struct {
+	TLS          *tls.Config // for rtmps; nil verifies against the system roots
+	DialContext  func(ctx context.Context, network, addr string) (net.Conn, error)
+	DialTimeout  time.Duration // the TCP connection
+	SetupTimeout time.Duration // TLS, handshake, connect, createStream, publish
+	WriteTimeout time.Duration // each write
+	StallTimeout time.Duration // nothing acknowledged while data waits: the path is dead
+	ChunkSize    int           // the chunk size to send with
+	SendBuffer   int           // the socket's send buffer in bytes; 0: the system's
+	Logger       *slog.Logger
+	// KernelDelay receives the media time in the kernel or on the way,
+	// unacknowledged, as the session measures it; nil for none.
+	KernelDelay *atomic.Int64
+	// StatusError makes the error of a refusal the server reported in an
+	// onStatus or _error, with its description redacted.
+	StatusError func(command, level, code, description string) error
+}
+
+// Dial connects, shakes hands, connects to the application, creates a
+// stream and publishes to it, returning once the server said
 // NetStream.Publish.Start. Every step is bounded by ctx and the timeouts.
-func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
-	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
-	nc, err := o.dialContext(dctx, "tcp", u.Addr())
+func Dial(ctx context.Context, u Target, o Options) (*Session, error) {
+	dctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
+	nc, err := o.DialContext(dctx, "tcp", u.Addr)
 	cancel()
 	if err != nil {
-		return nil, classifyNetErr(ctx, fmt.Sprintf("connect to %s", u.Addr()), err)
+		return nil, classifyNetErr(ctx, fmt.Sprintf("connect to %s", u.Addr), err)
 	}
-	if tc, ok := nc.(*net.TCPConn); ok && o.sendBuffer > 0 {
-		_ = tc.SetWriteBuffer(o.sendBuffer)
+	if tc, ok := nc.(*net.TCPConn); ok && o.SendBuffer > 0 {
+		_ = tc.SetWriteBuffer(o.SendBuffer)
 	}
 	sock := newTCPSocket(nc)
-	sock.tune(kernelTuning{notSentLowat: notSentLowat, userTimeout: o.stallTimeout})
+	sock.tune(kernelTuning{notSentLowat: notSentLowat, userTimeout: o.StallTimeout})
 	if u.Scheme == "rtmps" {
-		cfg := o.tls.Clone()
+		cfg := o.TLS.Clone()
 		if cfg == nil {
 			cfg = &tls.Config{}
 		}
@@ -62,7 +76,7 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 			cfg.ServerName = u.Host
 		}
 		tc := tls.Client(nc, cfg)
-		hctx, cancel := context.WithTimeout(ctx, o.setupTimeout)
+		hctx, cancel := context.WithTimeout(ctx, o.SetupTimeout)
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
@@ -71,28 +85,29 @@ func dialSession(ctx context.Context, u *URL, o dialOptions) (*session, error) {
 		}
 		nc = tc
 	}
-	c := &session{
+	c := &Session{
 		nc:         nc,
 		u:          u,
-		log:        o.log,
+		log:        o.Logger,
+		status:     o.StatusError,
 		sock:       sock,
 		out:        &countingWriter{w: nc},
-		stall:      o.stallTimeout,
-		kernelStat: o.kernelStat,
-		wtimeout:   o.writeTimeout,
+		stall:      o.StallTimeout,
+		kernelStat: o.KernelDelay,
+		wtimeout:   o.WriteTimeout,
 		done:       make(chan struct{}),
 	}
 	// Small: bytes waiting here are latency the send queue cannot see.
 	c.bw = bufio.NewWriterSize(c.out, 4<<10)
-	c.cw = chunkWriter{w: c.bw, size: 128}
+	c.cw = ChunkWriter{W: c.bw, Size: 128}
 	c.counter = &countingReader{r: bufio.NewReaderSize(nc, 16<<10)}
-	c.cr = newChunkReader(c.counter)
+	c.cr = NewChunkReader(c.counter)
 
 	// The setup reads and writes in this goroutine; the deadline bounds
 	// them and the context can cut them short.
-	_ = nc.SetDeadline(time.Now().Add(o.setupTimeout))
+	_ = nc.SetDeadline(time.Now().Add(o.SetupTimeout))
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	err = c.setup(o.chunkSize)
+	err = c.setup(o.ChunkSize)
 	if !stop() || ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -124,7 +139,7 @@ func classifyNetErr(ctx context.Context, what string, err error) error {
 
 // classifyTLSErr names the server by the name its certificate was
 // checked against, which TLSConfig.ServerName may set apart from the URL.
-func classifyTLSErr(ctx context.Context, u *URL, verified string, err error) error {
+func classifyTLSErr(ctx context.Context, u Target, verified string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -135,45 +150,44 @@ func classifyTLSErr(ctx context.Context, u *URL, verified string, err error) err
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) || errors.As(err, &ve) {
 		return fmt.Errorf("rtmpsrc: TLS certificate of %s not trusted: %w", verified, err)
 	}
-	return classifyNetErr(ctx, "TLS handshake with "+u.Addr(), err)
+	return classifyNetErr(ctx, "TLS handshake with "+u.Addr, err)
 }
 
 // step wraps an error of the setup with what was being done.
-func (c *session) step(what string, err error) error {
+func (c *Session) step(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *StatusError
-	if errors.As(err, &se) || errors.Is(err, ErrProtocol) {
+	if errors.Is(err, errStatus) || errors.Is(err, ErrProtocol) {
 		return err
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%w: %s with %s: no answer", ErrTimeout, what, c.u.Addr())
+		return fmt.Errorf("%w: %s with %s: no answer", ErrTimeout, what, c.u.Addr)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return fmt.Errorf("%w: %s: server %s closed the connection", ErrConnectionLost, what, c.u.Addr())
+		return fmt.Errorf("%w: %s: server %s closed the connection", ErrConnectionLost, what, c.u.Addr)
 	}
-	return fmt.Errorf("rtmpsrc: %s with %s: %w", what, c.u.Addr(), err)
+	return fmt.Errorf("rtmpsrc: %s with %s: %w", what, c.u.Addr, err)
 }
 
-func (c *session) setup(chunkSize int) error {
+func (c *Session) setup(chunkSize int) error {
 	if err := clientHandshake(c.counter, c.nc); err != nil {
 		return c.step("handshake", err)
 	}
 	if chunkSize > 0 {
 		var p [4]byte
 		binary.BigEndian.PutUint32(p[:], uint32(chunkSize))
-		if err := c.cw.writeMessage(csidControl, msgSetChunkSize, 0, 0, p[:]); err != nil {
+		if err := c.cw.WriteMessage(CSIDControl, MsgSetChunkSize, 0, 0, p[:]); err != nil {
 			return c.step("set chunk size", err)
 		}
-		c.cw.size = chunkSize
+		c.cw.Size = chunkSize
 	}
 	connect := amf0.Append(nil, "connect", 1, amf0.Object{
 		{Key: "app", Value: c.u.App},
 		{Key: "type", Value: "nonprivate"},
 		{Key: "flashVer", Value: "FMLE/3.0 (compatible; golivecast)"},
-		{Key: "tcUrl", Value: c.u.TCURL()},
+		{Key: "tcUrl", Value: c.u.TCURL},
 	})
 	if err := c.command(0, connect); err != nil {
 		return c.step("connect", err)
@@ -223,10 +237,10 @@ func firstNumber(vals []any) (float64, bool) {
 }
 
 // command writes an AMF0 command and flushes it.
-func (c *session) command(streamID uint32, body []byte) error {
+func (c *Session) command(streamID uint32, body []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.cw.writeMessage(csidCommand, msgCommandAMF0, streamID, 0, body); err != nil {
+	if err := c.cw.WriteMessage(CSIDCommand, MsgCommandAMF0, streamID, 0, body); err != nil {
 		return err
 	}
 	return c.bw.Flush()
@@ -234,9 +248,9 @@ func (c *session) command(streamID uint32, body []byte) error {
 
 // await reads until the answer to transaction tx. Anything else that
 // arrives is handled on the way.
-func (c *session) await(cmd string, tx float64) ([]any, error) {
+func (c *Session) await(cmd string, tx float64) ([]any, error) {
 	for {
-		m, err := c.cr.readMessage()
+		m, err := c.cr.ReadMessage()
 		if err != nil {
 			return nil, err
 		}
@@ -255,9 +269,9 @@ func (c *session) await(cmd string, tx float64) ([]any, error) {
 }
 
 // awaitPublish reads until the server accepts or refuses the publish.
-func (c *session) awaitPublish() error {
+func (c *Session) awaitPublish() error {
 	for {
-		m, err := c.cr.readMessage()
+		m, err := c.cr.ReadMessage()
 		if err != nil {
 			return err
 		}
