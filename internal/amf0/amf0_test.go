@@ -2,22 +2,12 @@ package amf0
 
 import (
 	"bytes"
-	"encoding/hex"
 	"reflect"
-	"strings"
 	"testing"
 
+	"github.com/golivecast/golivecast/internal/testkit"
 	goamf0 "github.com/yutopp/go-amf0"
 )
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // AMF0 byte-exact cases, read back by go-amf0 as an independent decoder
 // (which gives the value in its own form, goamf0) and by ours (back).
@@ -42,7 +32,7 @@ var amfCases = []struct {
 func TestAMF0(t *testing.T) {
 	for _, c := range amfCases {
 		got := Append(nil, c.value)
-		if want := unhex(t, c.bytes); !bytes.Equal(got, want) {
+		if want := testkit.Unhex(t, c.bytes); !bytes.Equal(got, want) {
 			t.Errorf("%s: %x, want %x", c.name, got, want)
 		}
 		var v any

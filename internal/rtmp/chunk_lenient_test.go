@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/golivecast/golivecast/internal/testkit"
 	rtmp "github.com/yutopp/go-rtmp"
 	rtmpmsg "github.com/yutopp/go-rtmp/message"
 )
@@ -51,10 +52,10 @@ var lenientCases = []struct {
 }
 
 func TestChunkStreamFirstHeader(t *testing.T) {
-	payload := unhex(t, lenientPayload)
+	payload := testkit.Unhex(t, lenientPayload)
 	for _, c := range lenientCases {
 		t.Run(c.name, func(t *testing.T) {
-			cr := NewChunkReader(bytes.NewReader(unhex(t, c.bytes)))
+			cr := NewChunkReader(bytes.NewReader(testkit.Unhex(t, c.bytes)))
 			cr.size = c.size
 			for i, want := range c.want {
 				m, err := cr.ReadMessage()
@@ -79,7 +80,7 @@ func TestChunkStreamFirstHeader(t *testing.T) {
 				t.Fatalf("after the messages: %v, want io.EOF", err)
 			}
 			if c.goRTMPOK {
-				checkWithGoRTMP(t, unhex(t, c.bytes), c.size, c.want)
+				checkWithGoRTMP(t, testkit.Unhex(t, c.bytes), c.size, c.want)
 			}
 		})
 	}
@@ -119,7 +120,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzChunkReader")
 	for i, c := range lenientCases {
 		name := filepath.Join(dir, fmt.Sprintf("first-header-%d", i))
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", unhex(t, c.bytes))
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", testkit.Unhex(t, c.bytes))
 		got, err := os.ReadFile(name)
 		if *updateSeeds {
 			if err := os.WriteFile(name, []byte(want), 0o644); err != nil {

@@ -3,19 +3,10 @@ package rtmp
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
-	"strings"
 	"testing"
-)
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+	"github.com/golivecast/golivecast/internal/testkit"
+)
 
 // Chunking cases: type-0 header, continuation chunks, and the extended
 // timestamp repeated in every continuation (5.3.1.3).
@@ -44,11 +35,11 @@ func TestChunkWriter(t *testing.T) {
 		var buf bytes.Buffer
 		bw := bufio.NewWriter(&buf)
 		cw := ChunkWriter{W: bw, Size: c.size}
-		if err := cw.WriteMessage(c.csid, c.typ, c.stream, c.ts, unhex(t, c.payload)); err != nil {
+		if err := cw.WriteMessage(c.csid, c.typ, c.stream, c.ts, testkit.Unhex(t, c.payload)); err != nil {
 			t.Fatal(err)
 		}
 		bw.Flush()
-		if want := unhex(t, c.bytes); !bytes.Equal(buf.Bytes(), want) {
+		if want := testkit.Unhex(t, c.bytes); !bytes.Equal(buf.Bytes(), want) {
 			t.Errorf("%s:\n got %x\nwant %x", c.name, buf.Bytes(), want)
 		}
 		// Read back with our reader at the same chunk size.
@@ -58,7 +49,7 @@ func TestChunkWriter(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if m.Type != c.typ || m.StreamID != c.stream || m.Timestamp != c.ts || !bytes.Equal(m.Payload, unhex(t, c.payload)) {
+		if m.Type != c.typ || m.StreamID != c.stream || m.Timestamp != c.ts || !bytes.Equal(m.Payload, testkit.Unhex(t, c.payload)) {
 			t.Errorf("%s: read back %+v", c.name, m)
 		}
 	}
@@ -66,10 +57,10 @@ func TestChunkWriter(t *testing.T) {
 
 func FuzzChunkReader(f *testing.F) {
 	for _, c := range chunkCases {
-		f.Add(unhex(f, c.bytes))
+		f.Add(testkit.Unhex(f, c.bytes))
 	}
 	for _, c := range lenientCases {
-		f.Add(unhex(f, c.bytes))
+		f.Add(testkit.Unhex(f, c.bytes))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cr := NewChunkReader(bytes.NewReader(b))
