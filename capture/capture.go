@@ -32,23 +32,16 @@ type Frame struct {
 // ready, the context ends, or the source ends (io.EOF). It must return
 // soon after ctx is done: a publisher waits for it to stop.
 //
-// The publisher asks for one frame per output frame interval: a source
-// that draws on demand draws exactly one image per output frame. A
-// producer that runs on its own clock should be wrapped with a push
-// adapter (VideoPush) or Latest, which keep only the newest image.
+// The publisher asks for one frame per output frame interval, as soon as
+// it has copied the previous one, and tells when the frame is due through
+// the context (see Due). A source that draws on demand draws at once, so
+// that drawing overlaps the encoding of the previous picture. A source
+// that keeps only the newest picture of a producer running on its own
+// clock (VideoPush, Latest) waits until the frame is due before it
+// chooses, so that the picture sent is the newest at that moment. A
+// wrapper that passes its context on keeps either behaviour.
 type VideoSource interface {
 	ReadFrame(ctx context.Context) (Frame, error)
-}
-
-// NewestOnlySource is a VideoSource that keeps only the newest frame of a
-// producer running on its own clock, as VideoPush and LatestSource do. A
-// publisher asks such a source for a frame when each frame is due, not
-// ahead of time as it asks a source that draws on demand, so that the
-// frame it sends is the newest at that moment.
-type NewestOnlySource interface {
-	VideoSource
-	// NewestOnly marks the source; it does nothing.
-	NewestOnly()
 }
 
 // VideoSourceFunc returns a VideoSource whose ReadFrame calls read.

@@ -23,7 +23,7 @@ func ExampleVideoPush() {
 	for tick := range 3 {
 		draw.Draw(screen, screen.Bounds(), image.NewUniform(color.Gray{Y: uint8(80 * tick)}), image.Point{}, draw.Src)
 		// The game redraws screen next tick, so the push takes a copy.
-		if err := video.WriteVideoCopy(screen); err != nil {
+		if err := video.WriteVideoCopy(capture.Frame{Image: screen}); err != nil {
 			log.Fatal(err)
 		}
 	}

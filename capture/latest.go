@@ -43,9 +43,6 @@ func Latest(src VideoSource) *LatestSource {
 	return l
 }
 
-// NewestOnly marks LatestSource as a NewestOnlySource.
-func (l *LatestSource) NewestOnly() {}
-
 func (l *LatestSource) run(ctx context.Context, src VideoSource) {
 	defer close(l.done)
 	// Closing the push only after err is recorded lets a reader that sees
@@ -68,7 +65,7 @@ func (l *LatestSource) run(ctx context.Context, src VideoSource) {
 			l.setErr(fmt.Errorf("%w: wrapped source returned frame %d without an image", ErrNilImage, n))
 			return
 		}
-		if err := l.push.WriteVideoCopyAt(f.Image, f.PTS); err != nil {
+		if err := l.push.WriteVideoCopy(f); err != nil {
 			return // closed
 		}
 	}
@@ -81,8 +78,10 @@ func (l *LatestSource) setErr(err error) {
 }
 
 // ReadFrame returns the newest frame not yet returned, waiting for one if
-// none is pending. The frame stays valid until the next ReadFrame call.
-// The context bounds the wait only; it does not stop the goroutine.
+// none is pending, and first until the frame is due (Due), as
+// VideoPush.ReadFrame does. The frame stays valid until the next
+// ReadFrame call. The context bounds the waits only; it does not stop the
+// goroutine.
 func (l *LatestSource) ReadFrame(ctx context.Context) (Frame, error) {
 	f, err := l.push.ReadFrame(ctx)
 	if err == io.EOF {
@@ -108,4 +107,4 @@ func (l *LatestSource) Close() error {
 
 // Stats returns a snapshot of the frame counters: Written counts frames
 // read from the wrapped source.
-func (l *LatestSource) Stats() VideoStats { return l.push.Stats() }
+func (l *LatestSource) Stats() VideoPushStats { return l.push.Stats() }

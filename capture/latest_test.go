@@ -7,19 +7,9 @@ import (
 	"io"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds or the test timeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
+	"github.com/golivecast/golivecast/internal/testkit"
+)
 
 // reusingSource draws frame i into the same image each time, as a
 // renderer with one back buffer does: a frame is valid only until the
@@ -41,7 +31,7 @@ func TestLatestKeepsNewest(t *testing.T) {
 	ctx := testContext(t)
 	l := Latest(reusingSource(100))
 	defer l.Close()
-	waitFor(t, "the source to be read", func() bool { return l.Stats().Written == 100 })
+	testkit.Eventually(t, testTimeout, "the source to be read", func() bool { return l.Stats().Written == 100 })
 
 	f, err := l.ReadFrame(ctx)
 	if err != nil {
@@ -62,7 +52,8 @@ func TestLatestKeepsNewest(t *testing.T) {
 }
 
 // TestLatestCopies reads while the source keeps redrawing its single
-// image: the frame held by the reader must not change.
+// image: the frame held by the reader must not change while the source
+// draws several more.
 func TestLatestCopies(t *testing.T) {
 	ctx := testContext(t)
 	l := Latest(reusingSource(1 << 30))
@@ -73,7 +64,8 @@ func TestLatestCopies(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := level(f.Image)
-		time.Sleep(50 * time.Microsecond)
+		written := l.Stats().Written
+		testkit.Eventually(t, testTimeout, "the source to draw more frames", func() bool { return l.Stats().Written >= written+maxFreeImageBuffers })
 		if b := level(f.Image); a < 0 || a != b {
 			t.Fatalf("frame changed while held: level %d then %d", a, b)
 		}
@@ -171,7 +163,7 @@ func TestLatestWithImages(t *testing.T) {
 		return uniform(1, 1, uint8(i))
 	}))
 	defer l.Close()
-	waitFor(t, "three frames", func() bool { return l.Stats().Written == 3 })
+	testkit.Eventually(t, testTimeout, "three frames", func() bool { return l.Stats().Written == 3 })
 	f, err := l.ReadFrame(ctx)
 	if err != nil || level(f.Image) != 2 {
 		t.Fatalf("ReadFrame = %v, %v; want frame 2", f.Image, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/golivecast/golivecast/internal/testkit"
@@ -225,37 +226,48 @@ func TestAudioPushClose(t *testing.T) {
 	}
 }
 
+// TestAudioPushReadBlocks checks what wakes a reader that waits for
+// audio; synctest.Wait makes sure it is waiting first.
 func TestAudioPushReadBlocks(t *testing.T) {
 	t.Run("write wakes reader", func(t *testing.T) {
-		p := newAudioPush(t, stereo48k, 0)
-		got := make(chan error, 1)
-		go func() {
-			c, err := p.ReadAudio(testContext(t))
-			if err == nil && len(c.Data) != 40 {
-				err = errors.New("wrong chunk")
+		synctest.Test(t, func(t *testing.T) {
+			p := newAudioPush(t, stereo48k, 0)
+			got := make(chan error, 1)
+			go func() {
+				c, err := p.ReadAudio(t.Context())
+				if err == nil && len(c.Data) != 40 {
+					err = errors.New("wrong chunk")
+				}
+				got <- err
+			}()
+			synctest.Wait()
+			select {
+			case err := <-got:
+				t.Fatalf("ReadAudio returned %v with nothing written", err)
+			default:
 			}
-			got <- err
-		}()
-		time.Sleep(10 * time.Millisecond)
-		if err := p.WriteAudio(pcmFrames(stereo48k, 10, 1)); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-got; err != nil {
-			t.Fatal(err)
-		}
+			if err := p.WriteAudio(pcmFrames(stereo48k, 10, 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-got; err != nil {
+				t.Fatal(err)
+			}
+		})
 	})
 	t.Run("close wakes reader", func(t *testing.T) {
-		p := newAudioPush(t, stereo48k, 0)
-		got := make(chan error, 1)
-		go func() {
-			_, err := p.ReadAudio(testContext(t))
-			got <- err
-		}()
-		time.Sleep(10 * time.Millisecond)
-		p.Close()
-		if err := <-got; err != io.EOF {
-			t.Fatalf("ReadAudio blocked across Close = %v, want io.EOF", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			p := newAudioPush(t, stereo48k, 0)
+			got := make(chan error, 1)
+			go func() {
+				_, err := p.ReadAudio(t.Context())
+				got <- err
+			}()
+			synctest.Wait()
+			p.Close()
+			if err := <-got; err != io.EOF {
+				t.Fatalf("ReadAudio blocked across Close = %v, want io.EOF", err)
+			}
+		})
 	})
 	t.Run("context ends wait only", func(t *testing.T) {
 		p := newAudioPush(t, stereo48k, 0)

@@ -3,7 +3,6 @@ package capture
 import (
 	"context"
 	"fmt"
-	"image"
 	"io"
 	"sync"
 	"time"
@@ -14,16 +13,16 @@ import (
 // written); the spares only matter when several goroutines copy at once.
 const maxFreeImageBuffers = 4
 
-// VideoStats counts frames through a latest-wins video adapter.
-type VideoStats struct {
+// VideoPushStats counts frames through a VideoPush or a LatestSource.
+type VideoPushStats struct {
 	// Written is the number of frames accepted from the producer.
-	Written uint64
+	Written int64
 	// Read is the number of frames handed to the reader.
-	Read uint64
+	Read int64
 	// Superseded is the number of frames replaced by a newer one before
 	// they were read. A producer faster than the publisher's frame rate
 	// makes this grow, which is the intended behaviour, not a fault.
-	Superseded uint64
+	Superseded int64
 }
 
 // VideoPush is a VideoSource fed by a program that owns its loop (a game,
@@ -33,7 +32,8 @@ type VideoStats struct {
 // Only the newest frame is kept. Frames written between two reads are
 // replaced and counted in Stats().Superseded, because an ingest server
 // wants a steady frame rate and a late frame is worth less than the
-// current one; queuing would only add latency.
+// current one; queuing would only add latency. A read whose frame is due
+// later (Due) waits until then before it picks the newest frame.
 //
 // Writes are safe from any goroutine. ReadFrame is meant for one reader,
 // the publisher: the frame it returns stays valid until the next
@@ -41,6 +41,11 @@ type VideoStats struct {
 type VideoPush struct {
 	wake chan struct{} // capacity 1: a write wakes a waiting reader
 	done chan struct{} // closed by Close
+
+	// The reader's timer, for waiting until a frame is due; made once,
+	// so that waiting allocates nothing.
+	rmu   sync.Mutex
+	timer *time.Timer
 
 	mu      sync.Mutex
 	pending Frame
@@ -50,8 +55,8 @@ type VideoPush struct {
 	free    []*imageBuffer
 	closed  bool
 	started bool
-	start   time.Time // first stamped write, origin of WriteVideo PTS
-	stats   VideoStats
+	start   time.Time // first write, origin of the PTS of unstamped frames
+	stats   VideoPushStats
 }
 
 // NewVideoPush returns an open VideoPush with no frame pending.
@@ -62,54 +67,38 @@ func NewVideoPush() *VideoPush {
 	}
 }
 
-// WriteVideo makes img the newest frame. Its PTS is the time elapsed
-// since the first frame written with WriteVideo or WriteVideoCopy, which
-// serves a publisher in timestamped mode; in constant-frame-rate mode the
-// PTS is ignored.
+// WriteVideo makes f the newest frame. f.PTS is the frame's media time,
+// which a publisher in timestamped mode keeps (it is ignored at a
+// constant frame rate); a zero PTS stamps the frame with the time elapsed
+// since the first frame written.
 //
-// The push keeps a reference to img: the caller must not modify it
+// The push keeps a reference to f.Image: the caller must not modify it
 // afterwards, since the publisher may be encoding it at any moment. A
-// program that draws into the same image every frame uses WriteVideoCopy.
+// program that draws into the same image every frame uses
+// WriteVideoCopy.
 //
-// It returns an error wrapping ErrNilImage for a nil image and ErrClosed
-// after Close.
-func (p *VideoPush) WriteVideo(img image.Image) error {
-	if img == nil {
+// It returns an error wrapping ErrNilImage for a frame without an image
+// and ErrClosed after Close.
+func (p *VideoPush) WriteVideo(f Frame) error {
+	if f.Image == nil {
 		return fmt.Errorf("%w: WriteVideo needs an image to publish", ErrNilImage)
 	}
-	return p.put(img, 0, true, nil)
+	return p.put(f, nil)
 }
 
-// WriteVideoAt is WriteVideo for a producer that stamps its own frames:
-// pts is the media time of img. The same ownership rule applies.
-func (p *VideoPush) WriteVideoAt(img image.Image, pts time.Duration) error {
-	if img == nil {
-		return fmt.Errorf("%w: WriteVideoAt (pts %v) needs an image to publish", ErrNilImage, pts)
-	}
-	return p.put(img, pts, false, nil)
-}
-
-// WriteVideoCopy is WriteVideo for a caller that reuses its image: img is
-// copied before WriteVideoCopy returns, so the caller may draw into it
-// again at once. The copy goes into buffers owned by the push and reused,
-// so *image.RGBA and *image.YCbCr images of a steady size cost no
+// WriteVideoCopy is WriteVideo for a caller that reuses its image:
+// f.Image is copied before WriteVideoCopy returns, so the caller may draw
+// into it again at once. The copy goes into buffers owned by the push and
+// reused, so *image.RGBA and *image.YCbCr images of a steady size cost no
 // allocation per frame. Other image types are converted to *image.RGBA.
-func (p *VideoPush) WriteVideoCopy(img image.Image) error {
-	if img == nil {
+func (p *VideoPush) WriteVideoCopy(f Frame) error {
+	if f.Image == nil {
 		return fmt.Errorf("%w: WriteVideoCopy needs an image to publish", ErrNilImage)
 	}
-	return p.writeCopy(img, 0, true)
+	return p.writeCopy(f)
 }
 
-// WriteVideoCopyAt is WriteVideoCopy with the producer's own timestamp.
-func (p *VideoPush) WriteVideoCopyAt(img image.Image, pts time.Duration) error {
-	if img == nil {
-		return fmt.Errorf("%w: WriteVideoCopyAt (pts %v) needs an image to publish", ErrNilImage, pts)
-	}
-	return p.writeCopy(img, pts, false)
-}
-
-func (p *VideoPush) writeCopy(img image.Image, pts time.Duration, stamp bool) error {
+func (p *VideoPush) writeCopy(f Frame) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -126,10 +115,11 @@ func (p *VideoPush) writeCopy(img image.Image, pts time.Duration, stamp bool) er
 
 	// The copy runs outside the lock so a large frame never delays the
 	// reader; buf belongs to this call alone until put publishes it.
-	return p.put(buf.copyFrom(img), pts, stamp, buf)
+	f.Image = buf.copyFrom(f.Image)
+	return p.put(f, buf)
 }
 
-func (p *VideoPush) put(img image.Image, pts time.Duration, stamp bool, buf *imageBuffer) error {
+func (p *VideoPush) put(f Frame, buf *imageBuffer) error {
 	now := time.Now()
 	p.mu.Lock()
 	if p.closed {
@@ -137,17 +127,17 @@ func (p *VideoPush) put(img image.Image, pts time.Duration, stamp bool, buf *ima
 		p.mu.Unlock()
 		return p.errClosed()
 	}
-	if stamp {
-		if !p.started {
-			p.started, p.start = true, now
-		}
-		pts = now.Sub(p.start)
+	if !p.started {
+		p.started, p.start = true, now
+	}
+	if f.PTS == 0 {
+		f.PTS = now.Sub(p.start)
 	}
 	if p.hasPend {
 		p.stats.Superseded++
 		p.recycle(p.pendBuf)
 	}
-	p.pending, p.pendBuf, p.hasPend = Frame{Image: img, PTS: pts}, buf, true
+	p.pending, p.pendBuf, p.hasPend = f, buf, true
 	p.stats.Written++
 	p.mu.Unlock()
 
@@ -170,9 +160,16 @@ func (p *VideoPush) errClosed() error {
 }
 
 // ReadFrame returns the newest frame not yet returned, waiting for one if
-// none is pending. After Close it returns the frame still pending, if
-// any, then io.EOF. The context bounds the wait only.
+// none is pending. When the frame asked for is due later (Due), it first
+// waits until then, so that the frame it returns is the newest at that
+// moment. After Close it returns the frame still pending, if any, then
+// io.EOF. The context bounds the waits only.
 func (p *VideoPush) ReadFrame(ctx context.Context) (Frame, error) {
+	if due, ok := Due(ctx); ok {
+		if err := p.waitUntil(ctx, due); err != nil {
+			return Frame{}, err
+		}
+	}
 	for {
 		p.mu.Lock()
 		if p.hasPend {
@@ -200,8 +197,29 @@ func (p *VideoPush) ReadFrame(ctx context.Context) (Frame, error) {
 	}
 }
 
-// NewestOnly marks VideoPush as a NewestOnlySource.
-func (p *VideoPush) NewestOnly() {}
+// waitUntil waits until t, the context's end or Close.
+func (p *VideoPush) waitUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	p.rmu.Lock()
+	defer p.rmu.Unlock()
+	if p.timer == nil {
+		p.timer = time.NewTimer(d)
+	} else {
+		p.timer.Reset(d)
+	}
+	defer p.timer.Stop()
+	select {
+	case <-p.timer.C:
+		return nil
+	case <-p.done:
+		return nil // nothing newer can come: the pending frame goes now
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Close ends the source: writes fail with ErrClosed and ReadFrame returns
 // io.EOF once the pending frame, if any, was read. Close is idempotent,
@@ -217,7 +235,7 @@ func (p *VideoPush) Close() error {
 }
 
 // Stats returns a snapshot of the frame counters.
-func (p *VideoPush) Stats() VideoStats {
+func (p *VideoPush) Stats() VideoPushStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stats

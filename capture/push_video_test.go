@@ -9,7 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // testTimeout bounds every wait in these tests; it is far above what any
@@ -54,19 +57,19 @@ func TestVideoPushLatestWins(t *testing.T) {
 	tests := []struct {
 		name       string
 		writes     int
-		wantStats  VideoStats
+		wantStats  VideoPushStats
 		wantLevels []int // levels read before the push runs dry
 	}{
-		{"one frame", 1, VideoStats{Written: 1, Read: 1}, []int{0}},
-		{"three frames, newest kept", 3, VideoStats{Written: 3, Read: 1, Superseded: 2}, []int{2}},
-		{"ten frames", 10, VideoStats{Written: 10, Read: 1, Superseded: 9}, []int{9}},
+		{"one frame", 1, VideoPushStats{Written: 1, Read: 1}, []int{0}},
+		{"three frames, newest kept", 3, VideoPushStats{Written: 3, Read: 1, Superseded: 2}, []int{2}},
+		{"ten frames", 10, VideoPushStats{Written: 10, Read: 1, Superseded: 9}, []int{9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
 			p := NewVideoPush()
 			for i := range tt.writes {
-				if err := p.WriteVideo(uniform(2, 2, uint8(i))); err != nil {
+				if err := p.WriteVideo(Frame{Image: uniform(2, 2, uint8(i))}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -108,10 +111,8 @@ func TestVideoPushNilImage(t *testing.T) {
 	p := NewVideoPush()
 	defer p.Close()
 	writes := map[string]func() error{
-		"WriteVideo":       func() error { return p.WriteVideo(nil) },
-		"WriteVideoAt":     func() error { return p.WriteVideoAt(nil, time.Second) },
-		"WriteVideoCopy":   func() error { return p.WriteVideoCopy(nil) },
-		"WriteVideoCopyAt": func() error { return p.WriteVideoCopyAt(nil, time.Second) },
+		"WriteVideo":     func() error { return p.WriteVideo(Frame{PTS: time.Second}) },
+		"WriteVideoCopy": func() error { return p.WriteVideoCopy(Frame{}) },
 	}
 	for name, write := range writes {
 		err := write()
@@ -142,7 +143,7 @@ func TestVideoPushClose(t *testing.T) {
 			ctx := testContext(t)
 			p := NewVideoPush()
 			if tt.pending {
-				if err := p.WriteVideo(img); err != nil {
+				if err := p.WriteVideo(Frame{Image: img}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -153,9 +154,8 @@ func TestVideoPushClose(t *testing.T) {
 				t.Fatalf("second Close: %v", err)
 			}
 			for name, write := range map[string]func() error{
-				"WriteVideo":     func() error { return p.WriteVideo(img) },
-				"WriteVideoAt":   func() error { return p.WriteVideoAt(img, 0) },
-				"WriteVideoCopy": func() error { return p.WriteVideoCopy(img) },
+				"WriteVideo":     func() error { return p.WriteVideo(Frame{Image: img}) },
+				"WriteVideoCopy": func() error { return p.WriteVideoCopy(Frame{Image: img}) },
 			} {
 				if err := write(); !errors.Is(err, ErrClosed) {
 					t.Errorf("%s after Close = %v, want ErrClosed", name, err)
@@ -176,40 +176,49 @@ func TestVideoPushClose(t *testing.T) {
 	}
 }
 
+// TestVideoPushReadBlocks checks what wakes a reader that waits for a
+// frame; synctest.Wait makes sure it is waiting first.
 func TestVideoPushReadBlocks(t *testing.T) {
 	t.Run("write wakes reader", func(t *testing.T) {
-		ctx := testContext(t)
-		p := NewVideoPush()
-		defer p.Close()
-		got := make(chan error, 1)
-		go func() {
-			f, err := p.ReadFrame(ctx)
-			if err == nil && level(f.Image) != 42 {
-				err = errors.New("wrong frame")
+		synctest.Test(t, func(t *testing.T) {
+			p := NewVideoPush()
+			defer p.Close()
+			got := make(chan error, 1)
+			go func() {
+				f, err := p.ReadFrame(t.Context())
+				if err == nil && level(f.Image) != 42 {
+					err = errors.New("wrong frame")
+				}
+				got <- err
+			}()
+			synctest.Wait()
+			select {
+			case err := <-got:
+				t.Fatalf("ReadFrame returned %v with nothing written", err)
+			default:
 			}
-			got <- err
-		}()
-		time.Sleep(10 * time.Millisecond) // let the reader block (not required for correctness)
-		if err := p.WriteVideo(uniform(1, 1, 42)); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-got; err != nil {
-			t.Fatal(err)
-		}
+			if err := p.WriteVideo(Frame{Image: uniform(1, 1, 42)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-got; err != nil {
+				t.Fatal(err)
+			}
+		})
 	})
 	t.Run("close wakes reader", func(t *testing.T) {
-		ctx := testContext(t)
-		p := NewVideoPush()
-		got := make(chan error, 1)
-		go func() {
-			_, err := p.ReadFrame(ctx)
-			got <- err
-		}()
-		time.Sleep(10 * time.Millisecond)
-		p.Close()
-		if err := <-got; err != io.EOF {
-			t.Fatalf("blocked ReadFrame after Close = %v, want io.EOF", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			p := NewVideoPush()
+			got := make(chan error, 1)
+			go func() {
+				_, err := p.ReadFrame(t.Context())
+				got <- err
+			}()
+			synctest.Wait()
+			p.Close()
+			if err := <-got; err != io.EOF {
+				t.Fatalf("blocked ReadFrame after Close = %v, want io.EOF", err)
+			}
+		})
 	})
 	t.Run("context ends wait only", func(t *testing.T) {
 		p := NewVideoPush()
@@ -219,7 +228,7 @@ func TestVideoPushReadBlocks(t *testing.T) {
 		if _, err := p.ReadFrame(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("ReadFrame = %v, want DeadlineExceeded", err)
 		}
-		if err := p.WriteVideo(uniform(1, 1, 1)); err != nil {
+		if err := p.WriteVideo(Frame{Image: uniform(1, 1, 1)}); err != nil {
 			t.Fatalf("push unusable after a cancelled read: %v", err)
 		}
 		if _, err := p.ReadFrame(testContext(t)); err != nil {
@@ -228,43 +237,98 @@ func TestVideoPushReadBlocks(t *testing.T) {
 	})
 }
 
-func TestVideoPushTimestamps(t *testing.T) {
-	ctx := testContext(t)
-	p := NewVideoPush()
-	defer p.Close()
-
-	if err := p.WriteVideoAt(uniform(1, 1, 0), 1234*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if f, _ := p.ReadFrame(ctx); f.PTS != 1234*time.Millisecond {
-		t.Errorf("WriteVideoAt PTS = %v, want 1.234s", f.PTS)
-	}
-	if err := p.WriteVideoCopyAt(uniform(1, 1, 0), 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if f, _ := p.ReadFrame(ctx); f.PTS != 5*time.Second {
-		t.Errorf("WriteVideoCopyAt PTS = %v, want 5s", f.PTS)
-	}
-
-	// WriteVideo stamps from its first frame on.
-	var last time.Duration
-	for i := range 3 {
-		if err := p.WriteVideo(uniform(1, 1, 0)); err != nil {
+// TestVideoPushDue: a read for a frame due later waits until then and
+// returns the newest frame at that moment; without a due time it returns
+// what is pending at once.
+func TestVideoPushDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewVideoPush()
+		defer p.Close()
+		if err := p.WriteVideo(Frame{Image: uniform(1, 1, 1)}); err != nil {
 			t.Fatal(err)
 		}
-		f, _ := p.ReadFrame(ctx)
-		if i == 0 && f.PTS != 0 {
-			t.Errorf("first WriteVideo PTS = %v, want 0", f.PTS)
+		start := time.Now()
+		due := start.Add(100 * time.Millisecond)
+		ctx := WithDue(t.Context(), func() time.Time { return due })
+		type result struct {
+			level int
+			at    time.Duration
+			err   error
 		}
-		if f.PTS < last {
-			t.Errorf("WriteVideo PTS went back from %v to %v", last, f.PTS)
+		got := make(chan result, 1)
+		go func() {
+			f, err := p.ReadFrame(ctx)
+			got <- result{level(f.Image), time.Since(start), err}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		if err := p.WriteVideo(Frame{Image: uniform(1, 1, 2)}); err != nil {
+			t.Fatal(err)
 		}
-		last = f.PTS
-		time.Sleep(2 * time.Millisecond)
-	}
-	if last <= 0 {
-		t.Errorf("WriteVideo PTS did not advance: %v", last)
-	}
+		r := <-got
+		if r.err != nil || r.level != 2 || r.at != 100*time.Millisecond {
+			t.Fatalf("ReadFrame due at 100ms = level %d at %v (%v), want level 2 at 100ms", r.level, r.at, r.err)
+		}
+		if s := p.Stats(); s.Superseded != 1 || s.Read != 1 {
+			t.Errorf("Stats() = %+v, want 1 superseded, 1 read", s)
+		}
+
+		// Due already: no wait.
+		if err := p.WriteVideo(Frame{Image: uniform(1, 1, 3)}); err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now()
+		if f, err := p.ReadFrame(ctx); err != nil || level(f.Image) != 3 || time.Since(before) != 0 {
+			t.Fatalf("ReadFrame past due = level %d after %v (%v), want level 3 at once", level(f.Image), time.Since(before), err)
+		}
+
+		// Close while waiting for the due time: the pending frame goes now.
+		due = time.Now().Add(time.Hour)
+		if err := p.WriteVideo(Frame{Image: uniform(1, 1, 4)}); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			f, err := p.ReadFrame(ctx)
+			got <- result{level(f.Image), 0, err}
+		}()
+		synctest.Wait()
+		p.Close()
+		if r := <-got; r.err != nil || r.level != 4 {
+			t.Fatalf("ReadFrame across Close = level %d (%v), want the pending frame", r.level, r.err)
+		}
+	})
+}
+
+func TestVideoPushTimestamps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		p := NewVideoPush()
+		defer p.Close()
+
+		// Unstamped frames are stamped from the first frame written on.
+		for i := range 3 {
+			if err := p.WriteVideo(Frame{Image: uniform(1, 1, 0)}); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := p.ReadFrame(ctx)
+			if want := time.Duration(i) * 2 * time.Millisecond; f.PTS != want {
+				t.Errorf("unstamped frame %d: PTS %v, want %v", i, f.PTS, want)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		// A frame's own time is kept, copied or not.
+		if err := p.WriteVideo(Frame{Image: uniform(1, 1, 0), PTS: 1234 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := p.ReadFrame(ctx); f.PTS != 1234*time.Millisecond {
+			t.Errorf("WriteVideo PTS = %v, want 1.234s", f.PTS)
+		}
+		if err := p.WriteVideoCopy(Frame{Image: uniform(1, 1, 0), PTS: 5 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := p.ReadFrame(ctx); f.PTS != 5*time.Second {
+			t.Errorf("WriteVideoCopy PTS = %v, want 5s", f.PTS)
+		}
+	})
 }
 
 func TestVideoPushCopy(t *testing.T) {
@@ -273,7 +337,7 @@ func TestVideoPushCopy(t *testing.T) {
 	defer p.Close()
 
 	src := uniform(4, 3, 10)
-	if err := p.WriteVideoCopy(src); err != nil {
+	if err := p.WriteVideoCopy(Frame{Image: src}); err != nil {
 		t.Fatal(err)
 	}
 	fill(src, 200) // the caller draws the next frame at once
@@ -291,29 +355,29 @@ func TestVideoPushCopy(t *testing.T) {
 
 // TestVideoPushCopyReuse checks that the buffers behind copied frames are
 // recycled without tearing the frame the reader holds, with a writer
-// running flat out.
+// running flat out: each frame is checked again after the writer has
+// copied several more.
 func TestVideoPushCopyReuse(t *testing.T) {
 	ctx := testContext(t)
 	p := NewVideoPush()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		img := uniform(16, 16, 0)
 		for i := 0; ; i++ {
 			fill(img, uint8(i))
-			if err := p.WriteVideoCopy(img); err != nil {
+			if err := p.WriteVideoCopy(Frame{Image: img}); err != nil {
 				return // closed
 			}
 		}
-	}()
+	})
 	for range 200 {
 		f, err := p.ReadFrame(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a := level(f.Image)
-		time.Sleep(50 * time.Microsecond) // the writer keeps going meanwhile
+		written := p.Stats().Written
+		testkit.Eventually(t, testTimeout, "the writer to copy more frames", func() bool { return p.Stats().Written >= written+maxFreeImageBuffers })
 		if b := level(f.Image); a < 0 || a != b {
 			t.Fatalf("frame changed while held: level %d then %d", a, b)
 		}
@@ -338,7 +402,7 @@ func TestVideoPushCopyNoAllocs(t *testing.T) {
 	for name, img := range images {
 		p := NewVideoPush()
 		allocs := testing.AllocsPerRun(100, func() {
-			if err := p.WriteVideoCopy(img); err != nil {
+			if err := p.WriteVideoCopy(Frame{Image: img}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := p.ReadFrame(ctx); err != nil {
@@ -369,13 +433,13 @@ func TestVideoPushConcurrent(t *testing.T) {
 				var err error
 				switch (w + i) % 4 {
 				case 0:
-					err = p.WriteVideo(uniform(8, 8, uint8(w)))
+					err = p.WriteVideo(Frame{Image: uniform(8, 8, uint8(w))})
 				case 1:
-					err = p.WriteVideoAt(uniform(8, 8, uint8(w)), time.Duration(i))
+					err = p.WriteVideo(Frame{Image: uniform(8, 8, uint8(w)), PTS: time.Duration(i)})
 				case 2:
-					err = p.WriteVideoCopy(img)
+					err = p.WriteVideoCopy(Frame{Image: img})
 				case 3:
-					err = p.WriteVideoCopyAt(img, time.Duration(i))
+					err = p.WriteVideoCopy(Frame{Image: img, PTS: time.Duration(i)})
 				}
 				if err != nil {
 					t.Error(err)
@@ -390,7 +454,7 @@ func TestVideoPushConcurrent(t *testing.T) {
 		p.Close()
 		close(done)
 	}()
-	var read uint64
+	var read int64
 	for {
 		f, err := p.ReadFrame(ctx)
 		if err == io.EOF {

@@ -104,7 +104,6 @@ import "C"
 
 import (
 	"fmt"
-	"slices"
 	"time"
 	"unsafe"
 
@@ -121,8 +120,9 @@ type AACOptions struct {
 	SampleRate int
 	// Channels is 1 or 2. It defaults to 2.
 	Channels int
-	// Bitrate in bit/s. It defaults to 128000 for stereo and 64000 for
-	// mono.
+	// Bitrate in bit/s, from 8000 to 6 bits a sample (and at most 320000
+	// a channel). It defaults to 128000 for stereo and 64000 for mono, or
+	// the most the sample rate allows below 11025 Hz.
 	Bitrate int
 }
 
@@ -145,22 +145,8 @@ func (o *AACOptions) setDefaults() {
 		o.Channels = 2
 	}
 	if o.Bitrate == 0 {
-		o.Bitrate = 64000 * o.Channels
+		o.Bitrate = min(64000, 6*o.SampleRate) * o.Channels
 	}
-}
-
-func (o *AACOptions) validate() error {
-	if !slices.Contains(aacRates, o.SampleRate) {
-		return fmt.Errorf("%w: sample rate %d Hz is not an AAC rate (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)", ErrConfig, o.SampleRate)
-	}
-	if o.Channels != 1 && o.Channels != 2 {
-		return fmt.Errorf("%w: %d channels (want 1 or 2)", ErrConfig, o.Channels)
-	}
-	// vo-aacenc accepts up to 6 bits per sample per second per channel.
-	if o.Bitrate < 8000 || o.Bitrate > 6*o.SampleRate*o.Channels || o.Bitrate > 320000*o.Channels {
-		return fmt.Errorf("%w: bitrate %d bit/s out of range for %d Hz, %d channels", ErrConfig, o.Bitrate, o.SampleRate, o.Channels)
-	}
-	return nil
 }
 
 // AAC is an AAC-LC encoder on vo-aacenc, producing raw frames (no ADTS)

@@ -166,23 +166,14 @@ func TestAACConcurrent(t *testing.T) {
 }
 
 func TestAACBadInput(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		opts AACOptions
-		want string
-	}{
-		{"rate", AACOptions{SampleRate: 44000}, "44000 Hz"},
-		{"channels", AACOptions{Channels: 6}, "6 channels"},
-		{"bitrate", AACOptions{Bitrate: 10}, "bitrate 10"},
-	} {
+	// NewAAC refuses what Validate refuses, with the same error.
+	for _, c := range invalidAAC {
 		a, err := NewAAC(c.opts)
 		if err == nil {
 			a.Close()
-			t.Errorf("%s: no error", c.name)
-			continue
 		}
-		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v", c.name, err)
+		if want := c.opts.Validate(); err == nil || err.Error() != want.Error() {
+			t.Errorf("%s: NewAAC: %v, Validate: %v", c.name, err, want)
 		}
 	}
 	a, err := NewAAC(AACOptions{})

@@ -12,7 +12,6 @@ import (
 	"image"
 	"log/slog"
 	"runtime/cgo"
-	"slices"
 	"time"
 	"unsafe"
 
@@ -118,65 +117,6 @@ func (o *H264Options) setThreads(x *x264Lib) {
 	}
 }
 
-func (o *H264Options) validate() error {
-	switch {
-	case o.Width <= 0 || o.Height <= 0 || o.Width > 8192 || o.Height > 8192:
-		return fmt.Errorf("%w: size %dx%d out of range (1–8192)", ErrConfig, o.Width, o.Height)
-	case o.Width%2 != 0 || o.Height%2 != 0:
-		return fmt.Errorf("%w: size %dx%d: width and height must be even for 4:2:0", ErrConfig, o.Width, o.Height)
-	case o.FrameRate.Num <= 0 || o.FrameRate.Den <= 0 || o.FrameRate.Float() > 240:
-		return fmt.Errorf("%w: frame rate %d/%d out of range (0, 240]", ErrConfig, o.FrameRate.Num, o.FrameRate.Den)
-	case o.CRF < 0 || o.CRF > 51:
-		return fmt.Errorf("%w: CRF %g out of range [0, 51]", ErrConfig, o.CRF)
-	case o.Bitrate < 0 || o.MaxBitrate < 0 || o.BufferSize < 0:
-		return fmt.Errorf("%w: negative bitrate (%d, max %d bit/s, buffer %d bits)", ErrConfig, o.Bitrate, o.MaxBitrate, o.BufferSize)
-	case o.Bitrate > 0 && o.Bitrate < minVideoBitrate, o.MaxBitrate > 0 && o.MaxBitrate < minVideoBitrate:
-		return fmt.Errorf("%w: video bitrate %d bit/s (max %d) below %d: bitrates are in bit/s (2.5 Mbit/s is 2500 * encode.Kbps)",
-			ErrConfig, o.Bitrate, o.MaxBitrate, minVideoBitrate)
-	case o.Bitrate > maxVideoBitrate || o.MaxBitrate > maxVideoBitrate || o.BufferSize > 2*maxVideoBitrate:
-		return fmt.Errorf("%w: video bitrate %d bit/s (max %d, buffer %d bits) above %d", ErrConfig, o.Bitrate, o.MaxBitrate, o.BufferSize, maxVideoBitrate)
-	case o.KeyframeInterval < 0:
-		return fmt.Errorf("%w: keyframe interval %v is negative", ErrConfig, o.KeyframeInterval)
-	case o.BFrames < 0 || o.BFrames > 16:
-		return fmt.Errorf("%w: %d B-frames out of range [0, 16]", ErrConfig, o.BFrames)
-	case o.BFrames > 0 && o.Timestamped:
-		return fmt.Errorf("%w: B-frames need constant frame rate (Timestamped is set)", ErrConfig)
-	case o.BFrames > 0 && o.Tune == "zerolatency":
-		return fmt.Errorf("%w: %d B-frames with tune zerolatency, which forbids them; set Tune", ErrConfig, o.BFrames)
-	case o.Threads < 0:
-		return fmt.Errorf("%w: %d threads", ErrConfig, o.Threads)
-	}
-	// x264 reports unknown names on stderr before any logger is set, so
-	// they are checked here.
-	if !slices.Contains(x264Presets, o.Preset) {
-		return fmt.Errorf("%w: preset %q (want one of %v)", ErrConfig, o.Preset, x264Presets)
-	}
-	if !slices.Contains(x264Tunes, o.Tune) {
-		return fmt.Errorf("%w: tune %q (want one of %v)", ErrConfig, o.Tune, x264Tunes)
-	}
-	switch o.Profile {
-	case "baseline", "main", "high":
-	default:
-		return fmt.Errorf("%w: profile %q (want baseline, main or high)", ErrConfig, o.Profile)
-	}
-	if o.BFrames > 0 && o.Profile == "baseline" {
-		return fmt.Errorf("%w: profile baseline has no B-frames (%d asked)", ErrConfig, o.BFrames)
-	}
-	return nil
-}
-
-// Video bitrates outside this range are mistakes, such as kbit/s given
-// where bit/s are meant.
-const (
-	minVideoBitrate = 16 * Kbps
-	maxVideoBitrate = 1000 * Mbps
-)
-
-var (
-	x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
-	x264Tunes   = []string{"none", "film", "animation", "grain", "stillimage", "psnr", "ssim", "fastdecode", "zerolatency"}
-)
-
 // x264Mem is what the encoder hands to x264 by pointer. It lives in C
 // memory so that cgo calls neither allocate nor carry Go pointers that
 // the cgo pointer rules forbid.
@@ -206,9 +146,10 @@ type H264 struct {
 	lastPTS      int64
 	started      bool
 
-	config   []byte
-	forceKey bool
-	closed   bool
+	config      []byte
+	bufferRatio float64 // BufferSize over Bitrate as opened, which SetBitrate keeps
+	forceKey    bool
+	closed      bool
 
 	ySize, cSize int
 	out          [1]Packet
@@ -233,6 +174,9 @@ func newH264(opts H264Options, x *x264Lib) (*H264, error) {
 	}
 	opts.setThreads(x)
 	e := &H264{opts: opts, x264: x, ySize: opts.Width * opts.Height}
+	if opts.Bitrate > 0 {
+		e.bufferRatio = float64(opts.BufferSize) / float64(opts.Bitrate)
+	}
 	e.cSize = e.ySize / 4
 	if err := e.open(); err != nil {
 		e.free()

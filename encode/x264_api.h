@@ -22,6 +22,7 @@ typedef struct glc_x264 {
 	int (*encoder_delayed_frames)(void *h);
 	void (*encoder_close)(void *h);
 	const int *chroma_format;
+	int (*encoder_reconfig)(void *h, void *param);
 } glc_x264;
 
 // cgo cannot call through a C function pointer: these do.
@@ -44,6 +45,7 @@ static inline int glc_x264_encoder_encode(const glc_x264 *x, void *h, void **nal
 static inline int glc_x264_encoder_delayed_frames(const glc_x264 *x, void *h) { return x->encoder_delayed_frames(h); }
 static inline void glc_x264_encoder_close(const glc_x264 *x, void *h) { x->encoder_close(h); }
 static inline int glc_x264_chroma_format(const glc_x264 *x) { return *x->chroma_format; }
+static inline int glc_x264_encoder_reconfig(const glc_x264 *x, void *h, void *p) { return x->encoder_reconfig(h, p); }
 
 // glc_x264_encode_planes encodes a picture whose planes are Go memory.
 // They are passed as call arguments, which cgo keeps in place for the

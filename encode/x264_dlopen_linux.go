@@ -76,6 +76,7 @@ static glc_x264 *glc_bind(void *h, int build, const char **missing) {
 	GLC_BIND(encoder_delayed_frames, "x264_encoder_delayed_frames");
 	GLC_BIND(encoder_close, "x264_encoder_close");
 	GLC_BIND(chroma_format, "x264_chroma_format");
+	GLC_BIND(encoder_reconfig, "x264_encoder_reconfig");
 #undef GLC_BIND
 	*(void **)&x->encoder_open = dlsym(h, open_name);
 	if (!x->encoder_open) { *missing = "x264_encoder_open_<build>"; free(x); return NULL; }

@@ -170,3 +170,7 @@ func (x *x264Lib) encoderDelayedFrames(h *x264c.T) int32 {
 }
 
 func (x *x264Lib) encoderClose(h *x264c.T) { C.glc_x264_encoder_close(x.api, unsafe.Pointer(h)) }
+
+func (x *x264Lib) encoderReconfig(h *x264c.T, p *x264c.Param) int32 {
+	return int32(C.glc_x264_encoder_reconfig(x.api, unsafe.Pointer(h), unsafe.Pointer(p)))
+}

@@ -19,6 +19,7 @@ extern int x264_encoder_encode(void *, void **, int *, void *, void *);
 extern int x264_encoder_delayed_frames(void *);
 extern void x264_encoder_close(void *);
 extern const int x264_chroma_format;
+extern int x264_encoder_reconfig(void *, void *);
 
 static const glc_x264 glc_x264_linked = {
 	x264_param_default,
@@ -32,6 +33,7 @@ static const glc_x264 glc_x264_linked = {
 	x264_encoder_delayed_frames,
 	x264_encoder_close,
 	&x264_chroma_format,
+	x264_encoder_reconfig,
 };
 
 static const glc_x264 *glc_x264_linked_api(void) { return &glc_x264_linked; }

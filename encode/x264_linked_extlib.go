@@ -28,6 +28,7 @@ static const glc_x264 glc_x264_linked = {
 	(int (*)(void *))x264_encoder_delayed_frames,
 	(void (*)(void *))x264_encoder_close,
 	&x264_chroma_format,
+	(int (*)(void *, void *))x264_encoder_reconfig,
 };
 
 static const glc_x264 *glc_x264_linked_api(void) { return &glc_x264_linked; }

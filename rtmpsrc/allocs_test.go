@@ -11,6 +11,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
 )
 
 // TestSteadyStateAllocations streams live to a server and to a file at
@@ -24,7 +25,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		if send == nil {
 			return
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		buf := make([]byte, 64<<10)
 		for {
 			if _, err := c.Read(buf); err != nil {
@@ -54,11 +55,11 @@ func TestSteadyStateAllocations(t *testing.T) {
 	// A window of the stream, measured without calling Stats, which
 	// allocates its snapshot.
 	var m0, m1 runtime.MemStats
-	f0 := p.Stats().FramesOut
+	f0 := p.Stats().Video.Muxed
 	runtime.ReadMemStats(&m0)
 	time.Sleep(3 * time.Second)
 	runtime.ReadMemStats(&m1)
-	f1 := p.Stats().FramesOut
+	f1 := p.Stats().Video.Muxed
 	cancel()
 	<-errc
 	per := float64(m1.Mallocs-m0.Mallocs) / float64(f1-f0)

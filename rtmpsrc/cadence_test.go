@@ -62,7 +62,7 @@ func testCadence(t *testing.T, producerFPS int) {
 			for i := 0; i < w*4; i += 4 { // a line that moves, so frames differ
 				img.Pix[((n%h)*img.Stride)+i] = byte(n)
 			}
-			if err := push.WriteVideoCopy(img); err != nil {
+			if err := push.WriteVideoCopy(capture.Frame{Image: img}); err != nil {
 				return
 			}
 			select {
@@ -140,19 +140,19 @@ func testCadence(t *testing.T, producerFPS int) {
 		t.Errorf("video spans %v of media after %d s of producing", span, seconds)
 	}
 
-	if int64(len(video)) != st.FramesOut {
-		t.Errorf("%d frames on the wire, Stats().FramesOut = %d", len(video), st.FramesOut)
+	if int64(len(video)) != st.Video.Muxed {
+		t.Errorf("%d frames on the wire, Stats().Video.Muxed = %d", len(video), st.Video.Muxed)
 	}
 	// Every frame tick encodes either a new picture or the last one again.
-	if st.FramesIn+st.FramesRepeated != st.FramesOut {
-		t.Errorf("FramesIn %d + FramesRepeated %d != FramesOut %d", st.FramesIn, st.FramesRepeated, st.FramesOut)
+	if st.Video.Taken+st.Video.Repeated != st.Video.Muxed {
+		t.Errorf("FramesIn %d + FramesRepeated %d != FramesOut %d", st.Video.Taken, st.Video.Repeated, st.Video.Muxed)
 	}
 	if producerFPS < fps {
-		if st.FramesRepeated == 0 {
-			t.Error("a 5 fps producer under a 30 fps stream: Stats().FramesRepeated = 0")
+		if st.Video.Repeated == 0 {
+			t.Error("a 5 fps producer under a 30 fps stream: Stats().Video.Repeated = 0")
 		}
-		if want := int64(producerFPS * (seconds + 1)); st.FramesIn > want {
-			t.Errorf("FramesIn = %d from a %d fps producer in about %d s", st.FramesIn, producerFPS, seconds)
+		if want := int64(producerFPS * (seconds + 1)); st.Video.Taken > want {
+			t.Errorf("FramesIn = %d from a %d fps producer in about %d s", st.Video.Taken, producerFPS, seconds)
 		}
 	} else {
 		if ps.Superseded == 0 {
@@ -160,8 +160,8 @@ func testCadence(t *testing.T, producerFPS int) {
 		}
 		// A fast producer leaves few ticks empty: repeats only from
 		// scheduling hiccups.
-		if st.FramesRepeated > st.FramesOut/10 {
-			t.Errorf("FramesRepeated = %d of %d with a 200 fps producer", st.FramesRepeated, st.FramesOut)
+		if st.Video.Repeated > st.Video.Muxed/10 {
+			t.Errorf("FramesRepeated = %d of %d with a 200 fps producer", st.Video.Repeated, st.Video.Muxed)
 		}
 	}
 }

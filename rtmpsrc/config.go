@@ -3,14 +3,17 @@ package rtmpsrc
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 // Config describes a stream. Set where it goes (URL, Destinations,
@@ -84,17 +87,39 @@ type Config struct {
 	// WriteTimeout bounds each write to a server, and the time a stream
 	// that ends spends sending what is still queued. It defaults to 10 s.
 	WriteTimeout time.Duration
+	// StallTimeout is how long a connection may hold data that its
+	// server does not acknowledge before it is taken for dead (a path
+	// that went down without a FIN or RST, or a server that stopped
+	// reading) and re-established. A slow link is never taken for dead:
+	// what it carries is acknowledged. It defaults to 4 s. On Linux it
+	// is measured from the socket's acknowledged bytes (and set as
+	// TCP_USER_TIMEOUT); elsewhere, as a write blocked that long.
+	StallTimeout time.Duration
 	// ChunkSize is the RTMP chunk size we send with. It defaults to 4096.
 	ChunkSize int
-	// MaxLatency bounds the media time waiting in a destination's send
-	// queue when the network is slower than the stream: past it, video
-	// frames are dropped (never audio, keyframes or headers). It
-	// defaults to 700 ms.
+	// MaxLatency bounds a destination's send delay when the network is
+	// slower than the stream: the media time between the newest tag and
+	// the oldest the server has not received, in the send queue, the
+	// kernel and on the way. Past it, video frames are dropped from the
+	// queue (never audio, keyframes or headers), and no more is handed
+	// to the kernel while half of it is already there. It defaults to
+	// 700 ms. On Linux the kernel's share is measured (SIOCOUTQ) and its
+	// unsent bytes are kept under 16 KiB (TCP_NOTSENT_LOWAT); elsewhere
+	// only the queue is measured and SendBuffer bounds the rest.
 	MaxLatency time.Duration
-	// SendBuffer is the socket send buffer in bytes. Media waiting in the
-	// kernel is invisible to MaxLatency, so it is kept small. It
-	// defaults to 128 KiB.
+	// SendBuffer is the socket send buffer in bytes, which bounds the
+	// data on the way. It defaults to 128 KiB.
 	SendBuffer int
+	// DynamicBitrate lowers the video encoder's bitrate when a
+	// destination's link cannot carry the stream, instead of dropping
+	// whole groups of pictures, and raises it back, step by step, up to
+	// VideoEncoder.Bitrate once the link has room. x264 changes rate
+	// without a new stream or a keyframe. With several destinations the
+	// most congested live one sets the rate for all, since the stream
+	// is encoded once (see bitrate.go). It needs VideoEncoder.Bitrate.
+	// It defaults to false: the bitrate is fixed and congestion drops
+	// frames.
+	DynamicBitrate bool
 	// Reconnect says how a connection that drops mid-stream is
 	// re-established. Its zero value reconnects with backoff.
 	Reconnect ReconnectPolicy
@@ -150,6 +175,9 @@ const (
 	defaultChunkSize  = 4096
 	defaultSendBuffer = 128 << 10
 	defaultMaxLatency = 700 * time.Millisecond
+	// Under 5 s with the watch's tick, and far above the longest pause
+	// between acknowledgements of a live link.
+	defaultStallTimeout = 4 * time.Second
 )
 
 func orDefault[T comparable](v, def T) T {
@@ -160,41 +188,101 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// check validates cfg and parses its URLs, once, in New.
+// configError is a configuration New refuses: it names the field, and
+// wraps ErrConfig and the cause (an *encode.OptionError for an encoder
+// option).
+type configError struct {
+	msg   string
+	cause error
+}
+
+func (e *configError) Error() string { return e.msg }
+
+func (e *configError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrConfig}
+	}
+	return []error{ErrConfig, e.cause}
+}
+
+func badField(field string, value any, format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf("%v: %s %v: %s", ErrConfig, field, value, fmt.Sprintf(format, args...))}
+}
+
+// badOption names an encoder option at fault under its Config field.
+func badOption(field string, err error) error {
+	var oe *encode.OptionError
+	if errors.As(err, &oe) {
+		return &configError{msg: fmt.Sprintf("%v: %s.%s %v: %s", ErrConfig, field, oe.Field, oe.Value, oe.Reason), cause: err}
+	}
+	return &configError{msg: fmt.Sprintf("%v: %s: %s", ErrConfig, field, strings.TrimPrefix(err.Error(), "rtmpsrc: ")), cause: err}
+}
+
+// check validates cfg, encoder options included, and parses its URLs,
+// once, in New: nothing it accepts fails later for a reason it could see.
 func (cfg *Config) check() ([]*destination, error) {
 	if cfg.URL == "" && len(cfg.Destinations) == 0 && cfg.Output == nil {
-		return nil, fmt.Errorf("%w: no URL, Destinations or Output", ErrConfig)
+		return nil, fmt.Errorf("%w: no URL, Destinations or Output: the stream goes nowhere", ErrConfig)
 	}
 	if cfg.Video == nil && cfg.Audio == nil {
 		return nil, fmt.Errorf("%w: no Video or Audio source", ErrConfig)
 	}
+	if cfg.Video != nil {
+		if err := cfg.VideoEncoder.Validate(); err != nil {
+			return nil, badOption("VideoEncoder", err)
+		}
+		// The x264 library GOLIVECAST_X264 asks for, if any, must be
+		// usable now rather than when Run opens the encoder.
+		if _, err := encode.X264Info(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Audio != nil {
 		f := cfg.Audio.Format()
 		if err := f.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: audio source: %w", ErrConfig, err)
+			return nil, &configError{msg: fmt.Sprintf("%v: Audio: format %d Hz, %d channels: %v", ErrConfig, f.SampleRate, f.Channels, err), cause: err}
 		}
-		if a := cfg.AudioEncoder; a.SampleRate != 0 && a.SampleRate != f.SampleRate || a.Channels != 0 && a.Channels != f.Channels {
-			return nil, fmt.Errorf("%w: AudioEncoder is %d Hz, %d channels; the audio source gives %d Hz, %d channels",
-				ErrConfig, a.SampleRate, a.Channels, f.SampleRate, f.Channels)
+		a := cfg.AudioEncoder
+		if a.SampleRate != 0 && a.SampleRate != f.SampleRate {
+			return nil, badField("AudioEncoder.SampleRate", a.SampleRate, "the audio source gives %d Hz", f.SampleRate)
+		}
+		if a.Channels != 0 && a.Channels != f.Channels {
+			return nil, badField("AudioEncoder.Channels", a.Channels, "the audio source gives %d channels", f.Channels)
+		}
+		a.SampleRate, a.Channels = f.SampleRate, f.Channels
+		if err := a.Validate(); err != nil {
+			return nil, badOption("AudioEncoder", err)
 		}
 	}
-	for _, d := range []time.Duration{cfg.DialTimeout, cfg.SetupTimeout, cfg.WriteTimeout, cfg.StartTime, cfg.MaxLatency,
-		cfg.Reconnect.InitialDelay, cfg.Reconnect.MaxDelay} {
-		if d < 0 {
-			return nil, fmt.Errorf("%w: negative duration %v", ErrConfig, d)
+	if cfg.DynamicBitrate && cfg.VideoEncoder.Bitrate == 0 {
+		return nil, badField("DynamicBitrate", true, "needs VideoEncoder.Bitrate: CRF has no bitrate to change")
+	}
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{
+		{"DialTimeout", cfg.DialTimeout}, {"SetupTimeout", cfg.SetupTimeout}, {"WriteTimeout", cfg.WriteTimeout},
+		{"StallTimeout", cfg.StallTimeout}, {"StartTime", cfg.StartTime}, {"MaxLatency", cfg.MaxLatency},
+		{"Reconnect.InitialDelay", cfg.Reconnect.InitialDelay}, {"Reconnect.MaxDelay", cfg.Reconnect.MaxDelay},
+	} {
+		if d.v < 0 {
+			return nil, badField(d.field, d.v, "negative")
 		}
 	}
-	if cfg.SendBuffer < 0 || cfg.Reconnect.MaxAttempts < 0 {
-		return nil, fmt.Errorf("%w: negative send buffer %d or reconnect attempts %d", ErrConfig, cfg.SendBuffer, cfg.Reconnect.MaxAttempts)
+	if cfg.SendBuffer < 0 {
+		return nil, badField("SendBuffer", cfg.SendBuffer, "negative")
+	}
+	if cfg.Reconnect.MaxAttempts < 0 {
+		return nil, badField("Reconnect.MaxAttempts", cfg.Reconnect.MaxAttempts, "negative")
 	}
 	if cfg.ChunkSize != 0 && (cfg.ChunkSize < 128 || cfg.ChunkSize > 1<<20) {
-		return nil, fmt.Errorf("%w: chunk size %d out of range (128–1048576)", ErrConfig, cfg.ChunkSize)
+		return nil, badField("ChunkSize", cfg.ChunkSize, "out of range [128, 1048576]")
 	}
 	if err := cfg.Fit.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: Fit: %w", ErrConfig, err)
+		return nil, &configError{msg: fmt.Sprintf("%v: Fit %v: want FitLetterbox, FitStretch or FitReject", ErrConfig, cfg.Fit), cause: err}
 	}
 	if cfg.End != EndWithVideo && cfg.End != EndWithBoth {
-		return nil, fmt.Errorf("%w: unknown end policy %d", ErrConfig, cfg.End)
+		return nil, badField("End", cfg.End, "want EndWithVideo or EndWithBoth")
 	}
 	all := cfg.Destinations
 	if cfg.URL != "" {
@@ -204,10 +292,11 @@ func (cfg *Config) check() ([]*destination, error) {
 	for i, d := range all {
 		u, err := ParseURL(d.URL)
 		if err != nil {
-			if len(all) > 1 {
-				err = fmt.Errorf("destination %d: %w", i+1, err)
+			field := "URL"
+			if j := i - (len(all) - len(cfg.Destinations)); j >= 0 {
+				field = fmt.Sprintf("Destinations[%d].URL", j)
 			}
-			return nil, err
+			return nil, badOption(field, err)
 		}
 		name := orDefault(d.Name, u.String())
 		dests = append(dests, &destination{name: name, url: u, required: d.Required})
@@ -216,19 +305,23 @@ func (cfg *Config) check() ([]*destination, error) {
 }
 
 // dialOptions are the connection settings of every destination.
-func (cfg *Config) dialOptions(log *slog.Logger) dialOptions {
-	o := dialOptions{
-		tls:          cfg.TLSConfig,
-		dialContext:  cfg.DialContext,
-		dialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
-		setupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
-		writeTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
-		chunkSize:    orDefault(cfg.ChunkSize, defaultChunkSize),
-		sendBuffer:   orDefault(cfg.SendBuffer, defaultSendBuffer),
-		log:          log,
+func (cfg *Config) dialOptions(log *slog.Logger) rtmp.Options {
+	o := rtmp.Options{
+		TLS:          cfg.TLSConfig,
+		DialContext:  cfg.DialContext,
+		DialTimeout:  orDefault(cfg.DialTimeout, defaultTimeout),
+		SetupTimeout: orDefault(cfg.SetupTimeout, defaultTimeout),
+		WriteTimeout: orDefault(cfg.WriteTimeout, defaultTimeout),
+		StallTimeout: orDefault(cfg.StallTimeout, defaultStallTimeout),
+		ChunkSize:    orDefault(cfg.ChunkSize, defaultChunkSize),
+		SendBuffer:   orDefault(cfg.SendBuffer, defaultSendBuffer),
+		Logger:       log,
+		StatusError: func(command, level, code, description string) error {
+			return &StatusError{Command: command, Level: level, Code: code, Description: description}
+		},
 	}
-	if o.dialContext == nil {
-		o.dialContext = (&net.Dialer{}).DialContext
+	if o.DialContext == nil {
+		o.DialContext = (&net.Dialer{}).DialContext
 	}
 	return o
 }

@@ -162,7 +162,7 @@ func TestCongestion(t *testing.T) {
 			}
 			running = false
 		case <-tick.C:
-			maxQueued = max(maxQueued, p.Stats().Queued)
+			maxQueued = max(maxQueued, p.Stats().Destinations[0].Queued)
 			runtime.ReadMemStats(&ms)
 			maxHeap = max(maxHeap, ms.HeapAlloc)
 		case <-time.After(30 * time.Second):
@@ -171,7 +171,7 @@ func TestCongestion(t *testing.T) {
 	}
 	st := p.Stats()
 	t.Logf("stats %+v, max queued %v, max heap %d kB", st, maxQueued, maxHeap>>10)
-	if st.FramesDropped[DropCongestion]+st.FramesDropped[DropCongestionGOP] == 0 {
+	if d := st.Destinations[0].VideoDropped; d[DropCongestion]+d[DropCongestionGOP] == 0 {
 		t.Fatal("nothing dropped through a link slower than the stream")
 	}
 	// Audio and keyframes are never dropped, so the queue can pass the
@@ -222,7 +222,7 @@ func TestCongestion(t *testing.T) {
 		t.Errorf("the congested stream does not decode cleanly: %s", errs)
 	}
 	// Audio is never dropped: every AAC frame arrives, 1024 samples apart.
-	if want := int(st.AudioPackets); len(audioTS) != want {
+	if want := int(st.Audio.Muxed); len(audioTS) != want {
 		t.Fatalf("%d audio frames arrived, %d sent", len(audioTS), want)
 	}
 	for i := 1; i < len(audioTS); i++ {

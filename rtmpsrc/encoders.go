@@ -18,9 +18,8 @@ type encoders struct {
 	videoOffset, audioOffset time.Duration
 }
 
-// openEncoders opens the encoders cfg asks for, and notes in stats the x264
-// library the video encoder runs on.
-func openEncoders(cfg *Config, log *slog.Logger, stats *pipelineStats) (*encoders, error) {
+// openEncoders opens the encoders cfg asks for.
+func openEncoders(cfg *Config, log *slog.Logger) (*encoders, error) {
 	e := &encoders{}
 	if cfg.Video != nil {
 		opts := cfg.VideoEncoder
@@ -32,9 +31,6 @@ func openEncoders(cfg *Config, log *slog.Logger, stats *pipelineStats) (*encoder
 			return nil, err
 		}
 		e.h264 = h264
-		if lib, err := encode.X264Info(); err == nil {
-			stats.x264.Store(&lib)
-		}
 		o := h264.Options()
 		e.meta.hasVideo, e.meta.width, e.meta.height = true, o.Width, o.Height
 		e.meta.frameRate = o.FrameRate.Float()

@@ -3,6 +3,8 @@ package rtmpsrc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 var (
@@ -13,14 +15,19 @@ var (
 	// ErrConfig is wrapped by configuration errors.
 	ErrConfig = errors.New("rtmpsrc: invalid config")
 	// ErrProtocol is wrapped when the server breaks the RTMP protocol.
-	ErrProtocol = errors.New("rtmpsrc: protocol error")
+	ErrProtocol = rtmp.ErrProtocol
 	// ErrTimeout is wrapped when a step takes longer than its timeout.
-	ErrTimeout = errors.New("rtmpsrc: timed out")
+	ErrTimeout = rtmp.ErrTimeout
 	// ErrRefused is wrapped when the server refuses to let us publish.
 	// A *StatusError of level "error" also matches it.
-	ErrRefused = errors.New("rtmpsrc: publishing refused")
+	ErrRefused = rtmp.ErrRefused
 	// ErrConnectionLost is wrapped when an established connection fails.
-	ErrConnectionLost = errors.New("rtmpsrc: connection lost")
+	ErrConnectionLost = rtmp.ErrConnectionLost
+	// ErrIncomplete is wrapped when a destination missed the end of the
+	// stream: it was down or reconnecting when the stream ended, or could
+	// not send what was queued in time. The error names the media time
+	// from which the server lacks the stream.
+	ErrIncomplete = errors.New("rtmpsrc: stream incomplete")
 )
 
 // StatusError is a refusal or failure the server reported in an

@@ -53,16 +53,16 @@ func ExampleNew_file() {
 		log.Fatal(err)
 	}
 	st := pub.Stats()
-	fmt.Println("video frames in/out:", st.FramesIn, st.FramesOut)
-	fmt.Println("keyframes:", st.Keyframes)
+	fmt.Println("video frames taken/muxed:", st.Video.Taken, st.Video.Muxed)
+	fmt.Println("keyframes:", st.Video.Keyframes)
 	// 44100 samples are 43.07 AAC frames of 1024: 44 with the padded
 	// last one, and 2 more push out the encoder's 1600-sample delay.
-	fmt.Println("audio packets:", st.AudioPackets)
+	fmt.Println("AAC frames muxed:", st.Audio.Muxed)
 	fmt.Println("FLV signature:", string(flv.Bytes()[:3]))
 	// Output:
-	// video frames in/out: 10 10
+	// video frames taken/muxed: 10 10
 	// keyframes: 1
-	// audio packets: 46
+	// AAC frames muxed: 46
 	// FLV signature: FLV
 }
 
@@ -98,7 +98,7 @@ func ExampleNew_live() {
 		screen := image.NewRGBA(image.Rect(0, 0, 1280, 720))
 		for i := 0; ; i++ {
 			screen.Set(i%1280, 360, color.White)
-			if err := video.WriteVideoCopy(screen); err != nil {
+			if err := video.WriteVideoCopy(capture.Frame{Image: screen}); err != nil {
 				return // closed
 			}
 			time.Sleep(time.Second / 60)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
+	"github.com/golivecast/golivecast/internal/rtmp"
 	"github.com/golivecast/golivecast/rtmptest"
 	"github.com/yutopp/go-rtmp/handshake"
 )
@@ -115,18 +117,18 @@ func TestServerMisbehaves(t *testing.T) {
 		{"null _result", func(c net.Conn) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "_result", 1, nil, nil))
-			w.w.Flush()
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
+			w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, nil, nil))
+			w.W.Flush()
 			c.Write(bw.Bytes())
 			drain(c)
 		}, ErrTimeout},
 		{"absurd chunk size", func(c net.Conn) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(2, msgSetChunkSize, 0, 0, []byte{0x7f, 0xff, 0xff, 0xff})
-			w.w.Flush()
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
+			w.WriteMessage(2, rtmp.MsgSetChunkSize, 0, 0, []byte{0x7f, 0xff, 0xff, 0xff})
+			w.W.Flush()
 			c.Write(bw.Bytes())
 			drain(c)
 		}, ErrProtocol},
@@ -138,10 +140,10 @@ func TestServerMisbehaves(t *testing.T) {
 		{"truncated mid-message", func(c net.Conn) {
 			handshake.HandshakeWithClient(c, c, &handshake.Config{})
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
-			w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "_result", 1, amfObj{{"fmsVer", "FMS/3,0,1,123"}},
-				amfObj{{"level", "status"}, {"code", "NetConnection.Connect.Success"}}))
-			w.w.Flush()
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
+			w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, amf0.Append(nil, "_result", 1, amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}},
+				amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}}))
+			w.W.Flush()
 			c.Write(bw.Bytes()[:bw.Len()/2])
 		}, ErrConnectionLost},
 		{"flood", func(c net.Conn) {
@@ -150,11 +152,11 @@ func TestServerMisbehaves(t *testing.T) {
 			// timeout ends it and memory stays flat, since each message
 			// is handled and forgotten.
 			var bw bytes.Buffer
-			w := chunkWriter{w: bufioWriter(&bw), size: 128}
+			w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
 			for i := 0; i < 100; i++ {
-				w.writeMessage(3, msgCommandAMF0, 0, 0, amfAppend(nil, "onBWDone", 0, nil))
+				w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, amf0.Append(nil, "onBWDone", 0, nil))
 			}
-			w.w.Flush()
+			w.W.Flush()
 			go drain(c)
 			for {
 				if _, err := c.Write(bw.Bytes()); err != nil {
@@ -194,24 +196,10 @@ func TestNothingListening(t *testing.T) {
 	}
 }
 
-func TestBadConfig(t *testing.T) {
-	video, audio := testSources(64, 64, 1, 30, 44100, 1)
-	for _, c := range []struct {
-		name string
-		cfg  Config
-		want error
-	}{
-		{"no sink", Config{Video: video}, ErrConfig},
-		{"no source", Config{URL: "rtmp://h/live/k"}, ErrConfig},
-		{"bad url", Config{URL: "rtmp://h/live", Video: video}, ErrURL},
-		{"chunk size", Config{URL: "rtmp://h/live/k", Video: video, ChunkSize: 10}, ErrConfig},
-		{"negative timeout", Config{URL: "rtmp://h/live/k", Audio: audio, DialTimeout: -1}, ErrConfig},
-	} {
-		if _, err := New(c.cfg); !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.want)
-		}
-	}
-	// A picture of the wrong size refused ends Run with an error naming it.
+// TestWrongImageSize: a picture of the wrong size, refused, ends Run
+// with an error naming it (New cannot see pictures).
+func TestWrongImageSize(t *testing.T) {
+	video, _ := testSources(64, 64, 1, 30, 44100, 1)
 	var out bytes.Buffer
 	p, err := New(Config{Output: &out, Video: video, Fit: encode.FitReject, VideoEncoder: encode.H264Options{Width: 320, Height: 240}})
 	if err != nil {
@@ -243,7 +231,7 @@ func TestCloseWhileStreaming(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("Close took %v", el)
 	}
-	if p.Stats().FramesOut < 5 {
+	if p.Stats().Video.Muxed < 5 {
 		t.Fatalf("stats %+v", p.Stats())
 	}
 }
@@ -263,36 +251,36 @@ func TestServerCommandsIgnored(t *testing.T) {
 		{"|RtmpSampleAccess", false, false},
 		{"someUnknownCommand", 9, nil, "x"},
 		{"_result", 99, nil, nil},
-		{"_error", 42, amfObj{{"fmsVer", "x"}}, amfObj{{"level", "error"}, {"code", "NetConnection.Call.Failed"}}},
+		{"_error", 42, amf0.Object{{Key: "fmsVer", Value: "x"}}, amf0.Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetConnection.Call.Failed"}}},
 		{12.0, "not a name first"},
 	} {
-		odd = append(odd, amfAppend(nil, vals...))
+		odd = append(odd, amf0.Append(nil, vals...))
 	}
 	odd = append(odd, nil, []byte{0x02, 0x00}) // empty, and a truncated string
 	url := fakeServer(t, func(c net.Conn) {
 		var bw bytes.Buffer
-		w := chunkWriter{w: bufioWriter(&bw), size: 128}
+		w := rtmp.ChunkWriter{W: bufioWriter(&bw), Size: 128}
 		for _, body := range odd {
-			w.writeMessage(3, msgCommandAMF0, 0, 0, body)
+			w.WriteMessage(3, rtmp.MsgCommandAMF0, 0, 0, body)
 		}
-		w.w.Flush()
+		w.W.Flush()
 		_, r, send := scriptedServer(t, c)
 		if send == nil {
 			return
 		}
 		c.Write(bw.Bytes()) // during the setup
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		c.Write(bw.Bytes()) // and mid-stream
 		for {
-			m, err := r.readMessage()
+			m, err := r.ReadMessage()
 			if err != nil {
 				t.Errorf("server: %v", err)
 				return
 			}
-			if m.typ == msgSetChunkSize {
-				r.setChunkSize(m.payload)
+			if m.Type == rtmp.MsgSetChunkSize {
+				r.SetChunkSize(m.Payload)
 			}
-			if vals, _ := amfDecodeAll(m.payload); m.typ == msgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
+			if vals, _ := amf0.DecodeAll(m.Payload); m.Type == rtmp.MsgCommandAMF0 && len(vals) > 0 && vals[0] == "deleteStream" {
 				return
 			}
 		}

@@ -62,19 +62,19 @@ func TestFanOut(t *testing.T) {
 		ev := clkWaitClosed(t, srv)
 		checkEvents(t, ev, 60)
 		v, au := mediaCount(ev)
-		if int64(v) != st.FramesOut || int64(au) != st.AudioPackets {
-			t.Errorf("server %d got %d frames and %d AAC frames, %d and %d were sent", i, v, au, st.FramesOut, st.AudioPackets)
+		if int64(v) != st.Video.Muxed || int64(au) != st.Audio.Muxed {
+			t.Errorf("server %d got %d frames and %d AAC frames, %d and %d were sent", i, v, au, st.Video.Muxed, st.Audio.Muxed)
 		}
 	}
-	if vn, _, an, _ := flvSpan(t, file.Bytes(), 30, 44100); int64(vn) != st.FramesOut || int64(an) != st.AudioPackets {
-		t.Errorf("the file holds %d frames and %d AAC frames, %d and %d were sent", vn, an, st.FramesOut, st.AudioPackets)
+	if vn, _, an, _ := flvSpan(t, file.Bytes(), 30, 44100); int64(vn) != st.Video.Muxed || int64(an) != st.Audio.Muxed {
+		t.Errorf("the file holds %d frames and %d AAC frames, %d and %d were sent", vn, an, st.Video.Muxed, st.Audio.Muxed)
 	}
 	if len(st.Destinations) != 2 || st.Destinations[0].Name != "first" || st.Destinations[1].Name != "rtmp://"+b.Addr()+"/live/****" {
 		t.Fatalf("destinations %+v", st.Destinations)
 	}
 	for _, d := range st.Destinations {
-		if d.State != StateDone || d.Err != nil || d.BytesSent < st.BytesSent {
-			t.Errorf("destination %+v (the stream's payload was %d bytes)", d, st.BytesSent)
+		if d.State != StateDone || d.Err != nil || d.BytesSent < st.BytesMuxed || d.VideoSent != st.Video.Muxed || d.AudioSent != st.Audio.Muxed {
+			t.Errorf("destination %+v (the stream's payload was %d bytes, %d frames and %d AAC frames)", d, st.BytesMuxed, st.Video.Muxed, st.Audio.Muxed)
 		}
 	}
 }
@@ -128,8 +128,8 @@ func TestFanOutOneStalls(t *testing.T) {
 		t.Errorf("stalled destination %+v, want failed on a write timeout", stalled)
 	}
 	v, _ := mediaCount(clkWaitClosed(t, good))
-	if v != 150 || len(fine.FramesDropped) != 0 || fine.State != StateDone {
-		t.Errorf("the fine destination got %d of 150 frames, dropped %v, state %s", v, fine.FramesDropped, fine.State)
+	if v != 150 || len(fine.VideoDropped) != 0 || fine.State != StateDone {
+		t.Errorf("the fine destination got %d of 150 frames, dropped %v, state %s", v, fine.VideoDropped, fine.State)
 	}
 	// 150 frames at 30 fps: the stall cost the stream no time.
 	if el > 5*time.Second+cfg.WriteTimeout {

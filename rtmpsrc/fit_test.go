@@ -203,11 +203,3 @@ func TestFitReject(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
-
-func TestFitConfig(t *testing.T) {
-	video, _ := testSources(64, 64, 1, 30, 44100, 1)
-	_, err := New(Config{Output: &strings.Builder{}, Video: video, Fit: encode.Fit(9)})
-	if !errors.Is(err, ErrConfig) || !errors.Is(err, encode.ErrConfig) || !strings.Contains(err.Error(), "Fit") {
-		t.Fatalf("Fit 9: %v", err)
-	}
-}

@@ -1,6 +1,10 @@
 package rtmpsrc
 
-import "time"
+import (
+	"time"
+
+	"github.com/golivecast/golivecast/internal/amf0"
+)
 
 // FLV tag bodies (Adobe Flash Video File Format Specification 10.1,
 // E.4.2.1 AUDIODATA with E.4.2.2 AACAUDIODATA, E.4.3.1 VIDEODATA with
@@ -60,35 +64,35 @@ const encoderName = "golivecast"
 // array is the onMetaData ECMA array, with the fields ingest servers read
 // in the order OBS sends them. duration and fileSize are 0 for a live
 // stream; some servers and players expect the keys.
-func (m metadata) array() amfArray {
-	a := amfArray{{"duration", 0.0}, {"fileSize", 0.0}}
+func (m metadata) array() amf0.ECMAArray {
+	a := amf0.ECMAArray{{Key: "duration", Value: 0.0}, {Key: "fileSize", Value: 0.0}}
 	if m.hasVideo {
 		a = append(a,
-			amfProp{"width", float64(m.width)},
-			amfProp{"height", float64(m.height)},
-			amfProp{"framerate", m.frameRate},
-			amfProp{"videocodecid", 7.0},
-			amfProp{"videodatarate", m.videoKbps},
+			amf0.Prop{Key: "width", Value: float64(m.width)},
+			amf0.Prop{Key: "height", Value: float64(m.height)},
+			amf0.Prop{Key: "framerate", Value: m.frameRate},
+			amf0.Prop{Key: "videocodecid", Value: 7.0},
+			amf0.Prop{Key: "videodatarate", Value: m.videoKbps},
 		)
 	}
 	if m.hasAudio {
 		a = append(a,
-			amfProp{"audiocodecid", 10.0},
-			amfProp{"audiosamplerate", float64(m.audioSampleRate)},
-			amfProp{"audiosamplesize", 16.0},
-			amfProp{"audiochannels", float64(m.audioChannels)},
-			amfProp{"stereo", m.audioChannels == 2},
-			amfProp{"audiodatarate", m.audioKbps},
+			amf0.Prop{Key: "audiocodecid", Value: 10.0},
+			amf0.Prop{Key: "audiosamplerate", Value: float64(m.audioSampleRate)},
+			amf0.Prop{Key: "audiosamplesize", Value: 16.0},
+			amf0.Prop{Key: "audiochannels", Value: float64(m.audioChannels)},
+			amf0.Prop{Key: "stereo", Value: m.audioChannels == 2},
+			amf0.Prop{Key: "audiodatarate", Value: m.audioKbps},
 		)
 	}
-	return append(a, amfProp{"encoder", encoderName})
+	return append(a, amf0.Prop{Key: "encoder", Value: encoderName})
 }
 
 // setDataFrame is the RTMP data message body that sets the metadata. A
 // file holds onMetaData without the @setDataFrame (the file sink strips
 // it).
 func (m metadata) setDataFrame() []byte {
-	return amfAppend(nil, "@setDataFrame", "onMetaData", m.array())
+	return amf0.Append(nil, "@setDataFrame", "onMetaData", m.array())
 }
 
 // flvHeader is the file header (E.2) with audio and/or video flags and

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/golivecast/golivecast/internal/amf0"
 )
 
 // flvFile writes the stream as an FLV file (Adobe FLV 10.1, annex E), for
@@ -24,7 +26,7 @@ func newFLVFile(w io.Writer, audio, video bool) *flvFile {
 
 // setDataFramePrefix is the AMF0 string "@setDataFrame" that starts the
 // RTMP form of the metadata; a file holds onMetaData without it (E.5).
-var setDataFramePrefix = amfAppend(nil, "@setDataFrame")
+var setDataFramePrefix = amf0.Append(nil, "@setDataFrame")
 
 func (f *flvFile) writeTag(t tag) error {
 	defer t.body.release()

@@ -47,7 +47,7 @@ func startServer(t *testing.T) *rtmptest.Server {
 // waitFrames waits until p has muxed n frames.
 func waitFrames(t *testing.T, p *Publisher, n int64) {
 	t.Helper()
-	testkit.Eventually(t, 10*time.Second, fmt.Sprintf("%d frames out", n), func() bool { return p.Stats().FramesOut >= n })
+	testkit.Eventually(t, 10*time.Second, fmt.Sprintf("%d frames out", n), func() bool { return p.Stats().Video.Muxed >= n })
 }
 
 // limitFrames ends src after n frames.

@@ -161,17 +161,15 @@ func (m *muxer) write(typ byte, pk packet) error {
 		return err
 	}
 	s := m.stats
-	s.bytes.Add(int64(n))
+	s.bytesMuxed.Add(int64(n))
 	s.mediaTime.Store(int64(pk.dts))
 	if typ == flvTagVideo {
-		s.framesOut.Add(1)
-		s.lastVideo.Store(int64(pk.dts))
+		s.videoMuxed.Add(1)
 		if pk.key {
-			s.keyframes.Add(1)
+			s.idr.Add(1)
 		}
 	} else {
-		s.audioPackets.Add(1)
-		s.lastAudio.Store(int64(pk.dts))
+		s.audioMuxed.Add(1)
 	}
 	return nil
 }

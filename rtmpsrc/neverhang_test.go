@@ -17,7 +17,9 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
 	"github.com/golivecast/golivecast/internal/nginx"
+	"github.com/golivecast/golivecast/internal/rtmp"
 	"github.com/golivecast/golivecast/internal/testkit"
 	"github.com/golivecast/golivecast/rtmptest"
 )
@@ -62,32 +64,32 @@ func TestDNSFailure(t *testing.T) {
 // scriptedServer plays a server up to the publish command, for servers
 // that then misbehave on purpose. It returns the publishing name it got,
 // a reader of what follows, and a command writer.
-func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send func(stream uint32, vals ...any)) {
+func scriptedServer(t *testing.T, c net.Conn) (key string, r *rtmp.ChunkReader, send func(stream uint32, vals ...any)) {
 	if err := serverHandshake(c); err != nil {
 		t.Errorf("scripted server: handshake: %v", err)
 		return "", nil, nil
 	}
 	bw := bufio.NewWriter(c)
-	cw := chunkWriter{w: bw, size: 128}
+	cw := rtmp.ChunkWriter{W: bw, Size: 128}
 	send = func(stream uint32, vals ...any) {
-		_ = cw.writeMessage(csidCommand, msgCommandAMF0, stream, 0, amfAppend(nil, vals...))
+		_ = cw.WriteMessage(rtmp.CSIDCommand, rtmp.MsgCommandAMF0, stream, 0, amf0.Append(nil, vals...))
 		_ = bw.Flush()
 	}
-	r = newChunkReader(c)
+	r = rtmp.NewChunkReader(c)
 	for {
-		m, err := r.readMessage()
+		m, err := r.ReadMessage()
 		if err != nil {
 			t.Errorf("scripted server: %v", err)
 			return "", nil, nil
 		}
-		switch m.typ {
-		case msgSetChunkSize:
-			if err := r.setChunkSize(m.payload); err != nil {
+		switch m.Type {
+		case rtmp.MsgSetChunkSize:
+			if err := r.SetChunkSize(m.Payload); err != nil {
 				t.Errorf("scripted server: %v", err)
 				return "", nil, nil
 			}
-		case msgCommandAMF0:
-			vals, err := amfDecodeAll(m.payload)
+		case rtmp.MsgCommandAMF0:
+			vals, err := amf0.DecodeAll(m.Payload)
 			if err != nil || len(vals) < 2 {
 				t.Errorf("scripted server: command %v: %v", vals, err)
 				return "", nil, nil
@@ -96,8 +98,8 @@ func scriptedServer(t *testing.T, c net.Conn) (key string, r *chunkReader, send 
 			tx, _ := vals[1].(float64)
 			switch name {
 			case "connect":
-				send(0, "_result", tx, amfObj{{"fmsVer", "FMS/3,0,1,123"}},
-					amfObj{{"level", "status"}, {"code", "NetConnection.Connect.Success"}})
+				send(0, "_result", tx, amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}},
+					amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}})
 			case "createStream":
 				send(0, "_result", tx, nil, 1)
 			case "publish":
@@ -135,8 +137,8 @@ func TestKeyNeverLeaks(t *testing.T) {
 				return
 			}
 			name, _, _ := strings.Cut(key, "?")
-			send(1, "onStatus", 0, nil, amfObj{{"level", "error"}, {"code", "NetStream.Publish.Denied"},
-				{"description", "stream " + key + " refused (name " + name + ")"}})
+			send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetStream.Publish.Denied"},
+				{Key: "description", Value: "stream " + key + " refused (name " + name + ")"}})
 			drain(c)
 		})
 		url = strings.TrimSuffix(url, "topsecretkey") + leakKey
@@ -188,11 +190,11 @@ func TestKeyNeverLeaks(t *testing.T) {
 			if send == nil {
 				return
 			}
-			send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+			send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 			// Mid-stream: well past the time in which a close counts as
 			// a refusal of the publish.
-			for start := time.Now(); time.Since(start) < 2*publishSettle; {
-				if _, err := r.readMessage(); err != nil {
+			for start := time.Now(); time.Since(start) < 2*rtmp.PublishSettle; {
+				if _, err := r.ReadMessage(); err != nil {
 					return
 				}
 			}
@@ -232,11 +234,7 @@ func dropMidStream(t *testing.T, url string, drop func(), mod func(*Config)) (er
 	defer p.Close()
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(context.Background()) }()
-	for deadline := time.Now().Add(5 * time.Second); p.Stats().FramesOut < 10; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the stream did not start: %+v", p.Stats())
-		}
-	}
+	waitFrames(t, p, 10)
 	start := time.Now()
 	drop()
 	select {
@@ -262,7 +260,7 @@ func stallingServer(t *testing.T) string {
 		if send == nil {
 			return
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		<-stop
 	})
 	// Cleanups run last first: this one releases the server before
@@ -410,12 +408,9 @@ func TestStopUnblocks(t *testing.T) {
 // to be dropped for congestion), which means the writer is blocked.
 func writerStalled() func(*Publisher) bool {
 	return func(p *Publisher) bool {
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			st := p.Stats()
-			if st.Queued > 300*time.Millisecond || st.FramesDropped[DropCongestion]+st.FramesDropped[DropCongestionGOP] > 0 {
-				return true
-			}
-		}
-		return false
+		return testkit.Poll(10*time.Second, func() bool {
+			d := p.Stats().Destinations[0]
+			return d.Queued > 300*time.Millisecond || d.VideoDropped[DropCongestion]+d.VideoDropped[DropCongestionGOP] > 0
+		})
 	}
 }

@@ -19,8 +19,20 @@ import (
 // TestNewestPicture: from a producer that pushes pictures on its own clock
 // (60 fps into a VideoPush), each frame of a 30 fps stream is the newest
 // picture when the frame is due, not one fetched a frame earlier: a game
-// that plays a sound with a picture must not see the picture lag.
+// that plays a sound with a picture must not see the picture lag. A
+// wrapper that passes its context on keeps that.
 func TestNewestPicture(t *testing.T) {
+	t.Run("push", func(t *testing.T) {
+		testNewestPicture(t, func(p *capture.VideoPush) capture.VideoSource { return p })
+	})
+	t.Run("wrapped", func(t *testing.T) {
+		testNewestPicture(t, func(p *capture.VideoPush) capture.VideoSource {
+			return capture.VideoSourceFunc(func(ctx context.Context) (capture.Frame, error) { return p.ReadFrame(ctx) })
+		})
+	})
+}
+
+func testNewestPicture(t *testing.T, wrap func(*capture.VideoPush) capture.VideoSource) {
 	testkit.RequireFFmpeg(t)
 	const (
 		w, h     = 64, 64
@@ -46,7 +58,7 @@ func TestNewestPicture(t *testing.T) {
 			mu.Lock()
 			written = append(written, time.Now())
 			mu.Unlock()
-			if push.WriteVideo(clkSolid(w, h, color.RGBA{g, g, g, 255})) != nil {
+			if push.WriteVideo(capture.Frame{Image: clkSolid(w, h, color.RGBA{g, g, g, 255})}) != nil {
 				return
 			}
 			select {
@@ -61,7 +73,7 @@ func TestNewestPicture(t *testing.T) {
 	p, err := New(Config{
 		URL:          srv.URL("live", "newest"),
 		Output:       &file,
-		Video:        push,
+		Video:        wrap(push),
 		VideoEncoder: encode.H264Options{Width: w, Height: h, Preset: "ultrafast"},
 	})
 	if err != nil {

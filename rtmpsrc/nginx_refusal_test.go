@@ -91,15 +91,16 @@ func TestNginxRefusals(t *testing.T) {
 		firstErr := make(chan error, 1)
 		go func() { firstErr <- first.Run(context.Background()) }()
 		defer first.Close()
-		for deadline := time.Now().Add(5 * time.Second); first.Stats().FramesOut < 10; time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the first publisher did not start: %+v\nnginx log:\n%s", first.Stats(), ng.Log())
-			}
+		started := testkit.Poll(5*time.Second, func() bool {
 			select {
 			case err := <-firstErr:
 				t.Fatalf("the first publisher ended: %v", err)
 			default:
 			}
+			return first.Stats().Video.Muxed >= 10
+		})
+		if !started {
+			t.Fatalf("the first publisher did not start: %+v\nnginx log:\n%s", first.Stats(), ng.Log())
 		}
 
 		start := time.Now()
@@ -118,13 +119,13 @@ func TestNginxRefusals(t *testing.T) {
 		}
 
 		// The first goes on undisturbed.
-		before := first.Stats().FramesOut
+		before := first.Stats().Video.Muxed
 		select {
 		case err := <-firstErr:
 			t.Fatalf("the first publisher ended with the refusal of the second: %v", err)
 		case <-time.After(time.Second):
 		}
-		if after := first.Stats().FramesOut; after < before+20 {
+		if after := first.Stats().Video.Muxed; after < before+20 {
 			t.Errorf("the first publisher sent %d frames in the second after the refusal, want about 30", after-before)
 		}
 

@@ -36,11 +36,7 @@ func TestPublishToNginx(t *testing.T) {
 		t.Fatalf("%v\nnginx log:\n%s", err, ng.Log())
 	}
 	var recs []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if recs = ng.RecordingsOf("nginxkey"); len(recs) > 0 {
-			break
-		}
-	}
+	testkit.Poll(5*time.Second, func() bool { recs = ng.RecordingsOf("nginxkey"); return len(recs) > 0 })
 	if len(recs) != 1 {
 		t.Fatalf("recordings %v\nnginx log:\n%s", recs, ng.Log())
 	}

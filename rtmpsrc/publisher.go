@@ -1,22 +1,3 @@
-// Package rtmpsrc publishes a live H.264 + AAC stream over RTMP or RTMPS,
-// to one server or several at once, and records it as FLV, from the images
-// and PCM of capture sources.
-//
-// A Publisher owns the whole pipeline, one file per stage:
-//
-//	video.go, audio.go    one goroutine per source reads and encodes
-//	clock.go              one media clock stamps and paces both tracks
-//	mux.go                the muxer orders packets by decoding time
-//	sink.go               the fan-out hands each tag to every destination
-//	flv_file.go           …and to the FLV file
-//	destination.go        a send queue, drop policy (queue.go) and
-//	reconnect.go          reconnection per server
-//	session.go            the RTMP session (handshake.go, chunk.go,
-//	                      amf0.go), writing FLV tag bodies (flv.go)
-//
-// Audio time comes from the count of samples, video time from the frame
-// index (or the frame's own timestamp in timestamped mode), and both start
-// at zero together.
 package rtmpsrc
 
 import (
@@ -51,7 +32,11 @@ type Publisher struct {
 	done    chan struct{}
 }
 
-// New checks the configuration. Nothing is opened until Run.
+// New checks the whole configuration, encoder options included, and is
+// the one place that refuses one: each bad value comes back as an error
+// that matches ErrConfig (and the sentinel of the package that knows the
+// value, such as encode.ErrConfig or ErrURL) and names the field and the
+// value. Nothing is opened until Run.
 func New(cfg Config) (*Publisher, error) {
 	dests, err := cfg.check()
 	if err != nil {
@@ -166,7 +151,7 @@ func (p *Publisher) Run(ctx context.Context) (err error) {
 func (p *Publisher) run(parent context.Context) error {
 	ctx, end := context.WithCancelCause(parent)
 	defer end(nil)
-	enc, err := openEncoders(&p.cfg, p.log, &p.stats)
+	enc, err := openEncoders(&p.cfg, p.log)
 	if err != nil {
 		return err
 	}
@@ -232,7 +217,7 @@ func (p *Publisher) openSinks(ctx context.Context, end context.CancelCauseFunc, 
 	if fatal != nil {
 		for _, d := range p.dests {
 			if d.session != nil {
-				d.session.close(true)
+				d.session.Close(true)
 			}
 		}
 		return nil, fatal
@@ -275,6 +260,16 @@ func (p *Publisher) stream(ctx context.Context, enc *encoders, out sink) error {
 		m.tracks = append(m.tracks, t)
 		v := &videoLoop{src: p.cfg.Video, enc: enc.h264, out: t, clock: clock, horizon: horizon, stats: &p.stats, keyframe: &p.keyframe, stop: p.stop}
 		v.scaler.Fit = p.cfg.Fit
+		p.stats.videoBitrate.Store(int64(enc.h264.Options().Bitrate))
+		if p.cfg.DynamicBitrate && len(p.dests) > 0 {
+			audio := 0
+			if enc.aac != nil {
+				audio = enc.aac.Options().Bitrate
+			}
+			bc := newBitrateControl(enc.h264.Options().Bitrate, audio, orDefault(p.cfg.MaxLatency, defaultMaxLatency), p.dests, &p.stats.bytesMuxed, p.log)
+			v.bitrate = &bc.rate
+			wg.Go(func() { bc.run(ctx) })
+		}
 		run(v.run)
 	}
 	if enc.aac != nil {

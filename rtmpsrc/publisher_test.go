@@ -49,7 +49,7 @@ func TestPublishToGoRTMPServer(t *testing.T) {
 	}
 	checkEvents(t, srv.Events(), 45)
 	st := p.Stats()
-	if st.FramesOut != 45 || st.FramesIn != 45 || st.Keyframes < 1 || st.AudioPackets < 60 {
+	if st.Video.Muxed != 45 || st.Video.Taken != 45 || st.Video.Keyframes < 1 || st.Audio.Muxed < 60 {
 		t.Errorf("stats: %+v", st)
 	}
 }

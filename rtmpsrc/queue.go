@@ -20,6 +20,27 @@ type sendQueue struct {
 	waitKey    bool
 	waitReason DropReason
 	stats      *destinationStats
+	// kernel is the media time already handed to the kernel and not yet
+	// acknowledged by the server, as last measured: it counts against
+	// maxLatency too.
+	kernel time.Duration
+}
+
+// setKernel notes the kernel's share of the send delay.
+func (q *sendQueue) setKernel(d time.Duration) {
+	q.kernel = d
+	q.relieve()
+	q.stats.queued.Store(int64(q.latency()))
+}
+
+// oldest is the DTS of the oldest media tag waiting, or 0.
+func (q *sendQueue) oldest() time.Duration {
+	for _, t := range q.tags[q.head:] {
+		if !t.header {
+			return t.dts
+		}
+	}
+	return 0
 }
 
 func (q *sendQueue) len() int { return len(q.tags) - q.head }
@@ -72,13 +93,14 @@ func (q *sendQueue) latency() time.Duration {
 	return 0
 }
 
-// relieve drops video while the queue holds more than maxLatency.
+// relieve drops video while the queue and the kernel together hold more
+// than maxLatency.
 func (q *sendQueue) relieve() {
-	if q.latency() <= q.maxLatency {
+	if q.latency()+q.kernel <= q.maxLatency || q.len() == 0 {
 		return
 	}
 	q.filter(func(t tag) bool { return t.typ == flvTagVideo && !t.header && t.disposable }, DropCongestion)
-	if q.latency() <= q.maxLatency {
+	if q.latency()+q.kernel <= q.maxLatency {
 		return
 	}
 	q.filter(func(t tag) bool { return t.typ == flvTagVideo && !t.header && !t.key }, DropCongestionGOP)

@@ -30,8 +30,7 @@ func TestSendQueuePolicy(t *testing.T) {
 	// still holds the span over the limit, so the rest of the group of
 	// pictures (2 and 4) goes too, and video waits for a keyframe.
 	q.push(queueTag(flvTagVideo, 4*frame, false, false))
-	drops := map[DropReason]int64{}
-	st.drops.addTo(drops)
+	drops := st.drops.snapshot()
 	if drops[DropCongestion] != 2 || drops[DropCongestionGOP] != 2 || !q.waitKey {
 		t.Fatalf("drops %v, waitKey %v", drops, q.waitKey)
 	}

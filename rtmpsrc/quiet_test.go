@@ -16,6 +16,8 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/internal/amf0"
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 // serverHandshake plays the server's side of the simple handshake. Its
@@ -23,14 +25,14 @@ import (
 // in the field send such S2s and the publisher must accept them. S0, S1
 // and S2 go out while C2 is read, so it works on an unbuffered net.Pipe.
 func serverHandshake(c net.Conn) error {
-	c01 := make([]byte, 1+handshakeSize)
+	c01 := make([]byte, 1+rtmp.HandshakeSize)
 	if _, err := io.ReadFull(c, c01); err != nil {
 		return err
 	}
-	s012 := make([]byte, 1+2*handshakeSize)
-	s012[0] = rtmpVersion
+	s012 := make([]byte, 1+2*rtmp.HandshakeSize)
+	s012[0] = rtmp.Version
 	rand.Read(s012[1:])
-	if bytes.Equal(s012[1+handshakeSize:], c01[1:]) {
+	if bytes.Equal(s012[1+rtmp.HandshakeSize:], c01[1:]) {
 		return errors.New("S2 echoes C1 by chance")
 	}
 	werr := make(chan error, 1)
@@ -38,7 +40,7 @@ func serverHandshake(c net.Conn) error {
 		_, err := c.Write(s012)
 		werr <- err
 	}()
-	_, err := io.ReadFull(c, make([]byte, handshakeSize))
+	_, err := io.ReadFull(c, make([]byte, rtmp.HandshakeSize))
 	return errors.Join(err, <-werr)
 }
 
@@ -51,7 +53,7 @@ func TestHandshakeS2NotEchoed(t *testing.T) {
 		if send == nil {
 			return
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
 		drain(c)
 	})
 	err, _ := runBounded(t, url, 5*time.Second, func(c *Config) {
@@ -90,16 +92,16 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 			t.FailNow()
 		}
 		bw := bufio.NewWriter(srv)
-		cw := chunkWriter{w: bw, size: 128}
+		cw := rtmp.ChunkWriter{W: bw, Size: 128}
 		var wmu sync.Mutex
 		control := func(typ byte, payload []byte) {
 			wmu.Lock()
 			defer wmu.Unlock()
-			cw.writeMessage(csidControl, typ, 0, 0, payload)
+			cw.WriteMessage(rtmp.CSIDControl, typ, 0, 0, payload)
 			bw.Flush()
 		}
-		send(1, "onStatus", 0, nil, amfObj{{"level", "status"}, {"code", "NetStream.Publish.Start"}})
-		control(msgWindowAckSize, binary.BigEndian.AppendUint32(nil, 16))
+		send(1, "onStatus", 0, nil, amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}})
+		control(rtmp.MsgWindowAckSize, binary.BigEndian.AppendUint32(nil, 16))
 
 		// What the client sends, read until the pipe closes.
 		var (
@@ -111,18 +113,18 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 		go func() {
 			defer close(readDone)
 			for {
-				m, err := r.readMessage()
+				m, err := r.ReadMessage()
 				if err != nil {
 					return
 				}
 				mu.Lock()
 				switch {
-				case m.typ == msgSetChunkSize:
-					r.setChunkSize(m.payload)
-				case m.typ == msgAck:
+				case m.Type == rtmp.MsgSetChunkSize:
+					r.SetChunkSize(m.Payload)
+				case m.Type == rtmp.MsgAck:
 					acks++
-				case m.typ == msgUserControl && len(m.payload) == 6 && binary.BigEndian.Uint16(m.payload) == 7:
-					pongs = append(pongs, binary.BigEndian.Uint32(m.payload[2:]))
+				case m.Type == rtmp.MsgUserControl && len(m.Payload) == 6 && binary.BigEndian.Uint16(m.Payload) == 7:
+					pongs = append(pongs, binary.BigEndian.Uint32(m.Payload[2:]))
 				}
 				mu.Unlock()
 			}
@@ -131,7 +133,7 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 		const pings = 4
 		for i := range pings {
 			time.Sleep(15 * time.Second)
-			control(msgUserControl, binary.BigEndian.AppendUint32([]byte{0, 6}, uint32(1000*(i+1))))
+			control(rtmp.MsgUserControl, binary.BigEndian.AppendUint32([]byte{0, 6}, uint32(1000*(i+1))))
 			synctest.Wait()
 		}
 		mu.Lock()
@@ -148,7 +150,7 @@ func TestQuietStreamAnswersPings(t *testing.T) {
 		if gotAcks < pings {
 			t.Errorf("%d acknowledgements with a 16-byte window, want at least %d", gotAcks, pings)
 		}
-		if st := p.Stats(); st.Reconnects != 0 {
+		if st := p.Stats(); st.Destinations[0].Reconnects != 0 {
 			t.Errorf("stats %+v", st)
 		}
 		p.Close()

@@ -80,12 +80,10 @@ func TestFFmpegListenReceiver(t *testing.T) {
 	// ffmpeg listens once it has started: until then the connection is
 	// refused, and the publisher is simply tried again.
 	var err error
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	testkit.Poll(10*time.Second, func() bool {
 		_, err = runPublisher(t, flashConfig(url, seconds), 30*time.Second)
-		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
-			break
-		}
-	}
+		return !errors.Is(err, syscall.ECONNREFUSED)
+	})
 	if err != nil {
 		t.Fatalf("publishing to ffmpeg -listen: %v\nffmpeg: %s", err, stderr.String())
 	}
@@ -220,11 +218,11 @@ func TestGortmplibReceiver(t *testing.T) {
 		t.Errorf("key %q, audio config %+v", res.StreamKey, res.AudioConfig)
 	}
 	st := p.Stats()
-	if int64(len(res.Video)) != st.FramesOut || len(res.Video) != lipFPS*seconds {
-		t.Errorf("%d frames received, %d sent, want %d", len(res.Video), st.FramesOut, lipFPS*seconds)
+	if int64(len(res.Video)) != st.Video.Muxed || len(res.Video) != lipFPS*seconds {
+		t.Errorf("%d frames received, %d sent, want %d", len(res.Video), st.Video.Muxed, lipFPS*seconds)
 	}
-	if int64(len(res.Audio)) != st.AudioPackets {
-		t.Errorf("%d AAC frames received, %d sent", len(res.Audio), st.AudioPackets)
+	if int64(len(res.Audio)) != st.Audio.Muxed {
+		t.Errorf("%d AAC frames received, %d sent", len(res.Audio), st.Audio.Muxed)
 	}
 	if len(res.Video) > 0 && !res.Video[0].Key {
 		t.Error("the first frame is not a keyframe")

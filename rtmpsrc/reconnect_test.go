@@ -40,7 +40,7 @@ func TestReconnectNginx(t *testing.T) {
 	ng.Stop()
 	// Down long enough for a failed attempt and frames dropped.
 	testkit.Eventually(t, 10*time.Second, "frames dropped while nginx is down", func() bool {
-		return p.Stats().FramesDropped[DropReconnect] >= 10
+		return p.Stats().Destinations[0].VideoDropped[DropReconnect] >= 10
 	})
 	ng.Restart()
 
@@ -52,12 +52,12 @@ func TestReconnectNginx(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not end")
 	}
-	st := p.Stats()
+	st := p.Stats().Destinations[0]
 	if st.Reconnects != 1 {
 		t.Fatalf("%d reconnects, want 1 (stats %+v)", st.Reconnects, st)
 	}
-	if st.FramesDropped[DropReconnect] == 0 {
-		t.Errorf("no frames counted as dropped while disconnected: %+v", st.FramesDropped)
+	if st.VideoDropped[DropReconnect] == 0 {
+		t.Errorf("no frames counted as dropped while disconnected: %+v", st.VideoDropped)
 	}
 	recs := ng.RecordingsOf("reconnectkey")
 	if len(recs) != 2 {
@@ -122,7 +122,7 @@ func TestReconnectContinuesMediaTime(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	if n := p.Stats().Reconnects; n != 1 {
+	if n := p.Stats().Destinations[0].Reconnects; n != 1 {
 		t.Fatalf("%d reconnects", n)
 	}
 	var lastFirst uint32

@@ -119,8 +119,8 @@ func TestAudioSourceStalls(t *testing.T) {
 	}
 	t.Logf("video %d…%d ms (%d), audio %d…%d ms (%d)", video1[0], video1[len(video1)-1], len(video1), audio1[0], audio1[len(audio1)-1], len(audio1))
 
-	if st.SilenceInserted <= 0 {
-		t.Errorf("Stats().SilenceInserted = %v after the audio source stalled", st.SilenceInserted)
+	if st.Audio.SilenceInserted <= 0 {
+		t.Errorf("Stats().Audio.SilenceInserted = %v after the audio source stalled", st.Audio.SilenceInserted)
 	}
 	// Silence is inserted as whole AAC frames on the same sample clock:
 	// the audio timeline has no hole and no step back.
@@ -205,11 +205,11 @@ func TestAudioStallKeepsVideoOnClock(t *testing.T) {
 	st := p.Stats()
 	v := clkMedia(ev, rtmptest.KindVideo)
 	t.Logf("%d frames on the wire, %d…%d ms; stats %+v", len(v), v[0], v[len(v)-1], st)
-	if st.SilenceInserted <= 0 {
-		t.Errorf("Stats().SilenceInserted = %v: the stall did not happen", st.SilenceInserted)
+	if st.Audio.SilenceInserted <= 0 {
+		t.Errorf("Stats().Audio.SilenceInserted = %v: the stall did not happen", st.Audio.SilenceInserted)
 	}
-	if st.FramesRepeated != 0 || len(v) != frames {
-		t.Errorf("%d frames on the wire with %d repeats, want the %d pictures once each", len(v), st.FramesRepeated, frames)
+	if st.Video.Repeated != 0 || len(v) != frames {
+		t.Errorf("%d frames on the wire with %d repeats, want the %d pictures once each", len(v), st.Video.Repeated, frames)
 	}
 	clkCheckCadence(t, v, fps)
 }
@@ -270,11 +270,11 @@ func TestVideoSourceStalls(t *testing.T) {
 	st := p.Stats()
 	v := clkMedia(ev, rtmptest.KindVideo)
 	t.Logf("%d frames on the wire, %d…%d ms; stats %+v", len(v), v[0], v[len(v)-1], st)
-	if st.FramesRepeated < 20 {
-		t.Errorf("Stats().FramesRepeated = %d over a 1 s stall at %d fps, want about %d", st.FramesRepeated, fps, fps)
+	if st.Video.Repeated < 20 {
+		t.Errorf("Stats().Video.Repeated = %d over a 1 s stall at %d fps, want about %d", st.Video.Repeated, fps, fps)
 	}
-	if st.FramesIn != frames || st.FramesIn+st.FramesRepeated != st.FramesOut || int64(len(v)) != st.FramesOut {
-		t.Errorf("FramesIn %d + FramesRepeated %d, FramesOut %d, on the wire %d; want %d in", st.FramesIn, st.FramesRepeated, st.FramesOut, len(v), frames)
+	if st.Video.Taken != frames || st.Video.Taken+st.Video.Repeated != st.Video.Muxed || int64(len(v)) != st.Video.Muxed {
+		t.Errorf("FramesIn %d + FramesRepeated %d, FramesOut %d, on the wire %d; want %d in", st.Video.Taken, st.Video.Repeated, st.Video.Muxed, len(v), frames)
 	}
 	clkCheckCadence(t, v, fps)
 	clkCheckAudioSteps(t, clkMedia(ev, rtmptest.KindAudio), 44100)

@@ -109,14 +109,14 @@ func TestTimestampedMode(t *testing.T) {
 				clkCheckAudioSteps(t, audio, 44100)
 			}
 			st := p.Stats()
-			if n := st.FramesDropped[DropNotMonotonic]; n != dropped {
-				t.Errorf("FramesDropped[%q] = %d, want %d (stats %+v)", DropNotMonotonic, n, dropped, st)
+			if n := st.Video.OutOfOrder; n != dropped {
+				t.Errorf("Video.OutOfOrder = %d, want %d (stats %+v)", n, dropped, st)
 			}
-			if st.FramesIn != int64(len(sent)) || st.FramesOut != int64(len(kept)) {
-				t.Errorf("FramesIn %d, FramesOut %d; want %d in, %d out", st.FramesIn, st.FramesOut, len(sent), len(kept))
+			if st.Video.Taken != int64(len(sent)) || st.Video.Muxed != int64(len(kept)) {
+				t.Errorf("Video.Taken %d, Video.Muxed %d; want %d taken, %d muxed", st.Video.Taken, st.Video.Muxed, len(sent), len(kept))
 			}
-			if st.FramesRepeated != 0 {
-				t.Errorf("FramesRepeated = %d in timestamped mode", st.FramesRepeated)
+			if st.Video.Repeated != 0 {
+				t.Errorf("FramesRepeated = %d in timestamped mode", st.Video.Repeated)
 			}
 		})
 	}

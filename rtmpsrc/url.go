@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/golivecast/golivecast/internal/rtmp"
 )
 
 // URL is a parsed publishing address:
@@ -112,6 +114,11 @@ func (u *URL) TCURL() string {
 		host += ":" + strconv.Itoa(u.Port)
 	}
 	return u.Scheme + "://" + host + "/" + u.App
+}
+
+// target is what a session needs of the URL.
+func (u *URL) target() rtmp.Target {
+	return rtmp.Target{Scheme: u.Scheme, Host: u.Host, Addr: u.Addr(), App: u.App, Key: u.Key, TCURL: u.TCURL()}
 }
 
 // String returns the URL with the key redacted as ****.

@@ -34,16 +34,17 @@ type videoLoop struct {
 	stats    *pipelineStats
 	keyframe *atomic.Bool    // set to ask for a keyframe
 	stop     <-chan struct{} // closed by Shutdown: the picture ends now
+	bitrate  *atomic.Int64   // the rate to encode at (DynamicBitrate); nil: fixed
 
-	// The reader goroutine hands pictures over one at a time. A source
-	// that keeps only its newest picture is asked when a frame is due
-	// (want), so that the picture sent is the newest then; others are
-	// asked ahead, so that a source that draws on demand draws while the
-	// previous picture encodes.
+	// The reader goroutine hands pictures over one at a time. It asks
+	// for the next one as soon as the last is copied, telling the source
+	// when it is due (capture.Due): a source that draws on demand draws
+	// while the previous picture encodes, and one that keeps only its
+	// newest picture waits until the frame is due to pick it.
 	frames  chan capture.Frame
 	taken   chan struct{}
-	want    chan struct{}
 	readErr chan error
+	due     atomic.Int64 // wall time, unix nanos, the picture asked for is due
 
 	own         *image.YCbCr
 	scaler      encode.Scaler // writes pictures of any size into own
@@ -63,8 +64,9 @@ func (v *videoLoop) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { stopReading(); wg.Wait() }()
 	v.frames, v.taken, v.readErr = make(chan capture.Frame), make(chan struct{}), make(chan error, 1)
-	if _, ok := v.src.(capture.NewestOnlySource); ok && v.clock.live && !v.timestamped {
-		v.want = make(chan struct{}, 1)
+	if v.clock.live && !v.timestamped {
+		v.due.Store(v.clock.at(0).UnixNano())
+		rctx = capture.WithDue(rctx, func() time.Time { return time.Unix(0, v.due.Load()) })
 	}
 	wg.Go(func() { v.read(rctx) })
 
@@ -78,12 +80,6 @@ func (v *videoLoop) run(ctx context.Context) error {
 			if err := v.pace.wait(ctx, pts); err != nil {
 				return err
 			}
-			if v.want != nil {
-				select {
-				case v.want <- struct{}{}:
-				default: // asked already, and still waiting for a picture
-				}
-			}
 		}
 		f, got, err := v.nextFrame(ctx, pts, repeat)
 		if errors.Is(err, io.EOF) {
@@ -94,7 +90,7 @@ func (v *videoLoop) run(ctx context.Context) error {
 		}
 		if got {
 			var ok bool
-			if pts, ok, err = v.take(ctx, f, pts); err != nil {
+			if pts, ok, err = v.take(ctx, f, pts, i); err != nil {
 				return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
 			}
 			if !ok {
@@ -108,18 +104,10 @@ func (v *videoLoop) run(ctx context.Context) error {
 	}
 }
 
-// read asks the source for pictures: when one is due, for a source that
-// keeps only its newest; otherwise the next one as soon as the last is
+// read asks the source for pictures, the next one as soon as the last is
 // copied.
 func (v *videoLoop) read(ctx context.Context) {
 	for {
-		if v.want != nil {
-			select {
-			case <-v.want:
-			case <-ctx.Done():
-				return
-			}
-		}
 		f, err := v.src.ReadFrame(ctx)
 		if err == nil && f.Image == nil {
 			err = errors.New("rtmpsrc: video source returned a frame without an image")
@@ -172,12 +160,13 @@ func (v *videoLoop) nextFrame(ctx context.Context, pts time.Duration, repeat *ti
 	}
 }
 
-// take copies a picture the source gave into the loop's own image,
-// scaled to it when its size differs, and lets the reader go on. In timestamped mode it returns the picture's
-// time, and false for a picture that does not come after the last one,
-// which is dropped.
-func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration) (time.Duration, bool, error) {
-	v.stats.framesIn.Add(1)
+// take copies a picture the source gave for frame i into the loop's own
+// image, scaled to it when its size differs, and lets the reader go on,
+// to the picture of frame i+1. In
+// timestamped mode it returns the picture's time, and false for a picture
+// that does not come after the last one, which is dropped.
+func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration, i int64) (time.Duration, bool, error) {
+	v.stats.taken.Add(1)
 	ok := true
 	var err error
 	if v.timestamped {
@@ -185,11 +174,14 @@ func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration
 		// are not in order for it.
 		pts = f.PTS.Round(time.Second / 90000)
 		if ok = pts > v.lastPTS; !ok {
-			v.stats.drops.add(DropNotMonotonic)
+			v.stats.outOfOrder.Add(1)
 		}
 	}
 	if ok {
 		err = v.scaler.ToI420(v.own, f.Image)
+	}
+	if v.clock.live && !v.timestamped {
+		v.due.Store(v.clock.at(mediatime.Duration(i+1, int64(v.rate.Den), int64(v.rate.Num))).UnixNano())
 	}
 	select {
 	case v.taken <- struct{}{}:
@@ -204,6 +196,14 @@ func (v *videoLoop) encode(ctx context.Context, pts time.Duration) error {
 	v.horizon.advance(pts + v.frame)
 	if v.keyframe.Swap(false) {
 		v.enc.ForceKeyframe()
+	}
+	if v.bitrate != nil {
+		if r := int(v.bitrate.Load()); r != v.enc.Options().Bitrate {
+			if err := v.enc.SetBitrate(r); err != nil {
+				return err
+			}
+			v.stats.videoBitrate.Store(int64(r))
+		}
 	}
 	pkts, err := v.enc.Encode(v.own, pts)
 	if err != nil {

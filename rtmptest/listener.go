@@ -1,6 +1,7 @@
 package rtmptest
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"sync"
@@ -16,6 +17,7 @@ import (
 // waiting on conns, so every Add happens before that Wait.
 type listener struct {
 	net.Listener
+	tls   *tls.Config // nil: plain RTMP
 	conns *sync.WaitGroup
 
 	mu     sync.Mutex
@@ -36,8 +38,13 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, net.ErrClosed
 	}
 	l.nextID++
-	tc := &trackedConn{Conn: nc, id: l.nextID, l: l}
-	tc.r = newExtTimestampFilter(nc)
+	tc := &trackedConn{Conn: nc, raw: nc, id: l.nextID, l: l}
+	if l.tls != nil {
+		// The handshake runs on go-rtmp's first read, on the
+		// connection's own goroutine.
+		tc.Conn = tls.Server(nc, l.tls)
+	}
+	tc.r = newExtTimestampFilter(tc.Conn)
 	l.live[tc.id] = tc
 	l.conns.Add(1)
 	return tc, nil
@@ -56,7 +63,9 @@ func (l *listener) closeAll() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, tc := range l.live {
-		_ = tc.Conn.Close()
+		// The socket itself, as a failing network would: no TLS
+		// close_notify, which could wait on a stalled peer.
+		_ = tc.raw.Close()
 	}
 	return len(l.live)
 }
@@ -65,10 +74,11 @@ func (l *listener) closeAll() int {
 // once, as the last step of tearing the connection down; that is where the
 // connection counts as gone.
 type trackedConn struct {
-	net.Conn
-	id int
-	l  *listener
-	r  io.Reader // what go-rtmp reads: the socket through extTimestampFilter
+	net.Conn          // what go-rtmp talks to: the socket, or TLS over it
+	raw      net.Conn // the socket
+	id       int
+	l        *listener
+	r        io.Reader // what go-rtmp reads: the socket through extTimestampFilter
 
 	// streamer is set by the handler once the handshake is done (OnServe),
 	// on the connection's own goroutine, which is also the one calling

@@ -14,6 +14,8 @@
 // record each publish into an FLV file (Config.Record), accept only some
 // applications (Config.Apps), refuse a key (Config.Authorize), and drop
 // every connection on demand, as a failing network would (Disconnect).
+// StartTLS serves RTMPS, with a certificate of its own that
+// ClientTLSConfig trusts, as httptest.NewTLSServer does.
 //
 // It is built on go-rtmp's server. One publish per connection is
 // supported: go-rtmp hands audio and video to the handler without their
@@ -28,6 +30,7 @@
 package rtmptest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +69,11 @@ type Config struct {
 	// Stream keys are redacted. It defaults to nil: logs are discarded.
 	Logger *slog.Logger
 
+	// TLSConfig is the server's TLS configuration for StartTLS; Start
+	// ignores it. It defaults to a certificate made at start for
+	// 127.0.0.1, ::1 and localhost (see Certificate).
+	TLSConfig *tls.Config
+
 	// DropPayloads keeps audio and video events without their bytes, for
 	// long runs (the demo) where only the recording matters. It defaults
 	// to false: Event.Body and Event.Payload are kept.
@@ -77,6 +85,7 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	ln     *listener
+	tls    *tls.Config // nil: plain RTMP
 	rtmp   *rtmp.Server
 	served chan struct{} // closed when rtmp.Server.Serve has returned
 	conns  sync.WaitGroup
@@ -89,6 +98,10 @@ type Server struct {
 
 // Start listens on cfg.Addr and serves RTMP until Close.
 func Start(cfg Config) (*Server, error) {
+	return start(cfg, nil)
+}
+
+func start(cfg Config, tlsCfg *tls.Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -103,10 +116,11 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:    cfg,
 		logger: logger,
+		tls:    tlsCfg,
 		served: make(chan struct{}),
 		events: newEventLog(),
 	}
-	s.ln = &listener{Listener: l, conns: &s.conns, live: make(map[int]*trackedConn)}
+	s.ln = &listener{Listener: l, tls: tlsCfg, conns: &s.conns, live: make(map[int]*trackedConn)}
 	s.rtmp = rtmp.NewServer(&rtmp.ServerConfig{OnConnect: s.onConnect})
 	go func() {
 		// Owned by s: Close closes the listener and waits for served.
@@ -120,9 +134,14 @@ func Start(cfg Config) (*Server, error) {
 // Addr returns the host:port the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL returns rtmp://host:port/app/key for this server.
+// URL returns rtmp://host:port/app/key for this server, or rtmps://…
+// for a server started with StartTLS.
 func (s *Server) URL(app, key string) string {
-	return "rtmp://" + s.Addr() + "/" + app + "/" + key
+	scheme := "rtmp"
+	if s.tls != nil {
+		scheme = "rtmps"
+	}
+	return scheme + "://" + s.Addr() + "/" + app + "/" + key
 }
 
 // Disconnect closes every live connection at once, as a failing network

@@ -52,13 +52,20 @@ var metadata = amf0.ECMAArray{"width": 1280.0, "height": 720.0, "videocodecid": 
 // take to write it, which the race detector reports.
 func publish(t *testing.T, s *Server, app, key string) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := rawrtmp.Dial(ctx, s.Addr())
+	c, err := rawrtmp.Dial(context.Background(), s.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
+	publishOn(t, s, c, app, key)
+}
+
+// publishOn is publish on a connection the test opened.
+func publishOn(t *testing.T, s *Server, c *rawrtmp.Conn, app, key string) {
+	t.Helper()
+	ctx := context.Background()
 	defer c.Close()
-	if seen, err := c.Connect(ctx, app, "rtmp://"+s.Addr()+"/"+app); err != nil {
+	tcURL, _, _ := strings.Cut(s.URL(app, key), "/"+key)
+	if seen, err := c.Connect(ctx, app, tcURL); err != nil {
 		t.Fatalf("connect: %v %v", err, seen)
 	}
 	must(t, c.Command(0, "releaseStream", 2, nil, key))

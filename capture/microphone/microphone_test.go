@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/internal/mediatime"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // These tests use miniaudio's null backend, a fake device that captures
@@ -102,15 +104,19 @@ func TestMicrophoneCloseWakesReader(t *testing.T) {
 	ctx := testContext(t)
 	m := openNull(t, Options{})
 	got := make(chan error, 1)
+	var reads atomic.Int64
 	go func() {
 		for {
 			if _, err := m.ReadAudio(ctx); err != nil {
 				got <- err
 				return
 			}
+			reads.Add(1)
 		}
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Three chunks read: the reader has waited for the device at least
+	// twice, and is reading on when Close comes.
+	testkit.Eventually(t, 10*time.Second, "the reader to read three chunks", func() bool { return reads.Load() >= 3 })
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +148,7 @@ func TestMicrophoneContext(t *testing.T) {
 func TestMicrophoneDrops(t *testing.T) {
 	ctx := testContext(t)
 	m := openNull(t, Options{MaxQueued: 10 * time.Millisecond})
-	waitFor(t, "dropped audio", func() bool { return m.Stats().Dropped > 0 })
+	testkit.Eventually(t, 10*time.Second, "dropped audio", func() bool { return m.Stats().Dropped > 0 })
 	s := m.Stats()
 	if s.Queued > 10*time.Millisecond {
 		t.Errorf("Queued %v beyond the 10ms limit", s.Queued)

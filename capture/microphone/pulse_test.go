@@ -116,18 +116,15 @@ func startPulse(t *testing.T) (string, *os.Process) {
 	daemon.Env = env
 	log := startProcess(t, daemon)
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var out []byte
+	ready := testkit.Poll(10*time.Second, func() bool {
 		pactl := exec.CommandContext(ctx, "pactl", "list", "short", "sources")
 		pactl.Env = env
-		out, err := pactl.CombinedOutput()
-		if err == nil && strings.Contains(string(out), pulseSink+".monitor") {
-			break
-		}
-		if time.Now().After(deadline) {
-			needPulse(t, "daemon not ready after 10s: pactl: %v %s\ndaemon log:\n%s", err, out, log)
-		}
-		time.Sleep(50 * time.Millisecond)
+		out, err = pactl.CombinedOutput()
+		return err == nil && strings.Contains(string(out), pulseSink+".monitor")
+	})
+	if !ready {
+		needPulse(t, "daemon not ready after 10s: pactl: %v %s\ndaemon log:\n%s", err, out, log)
 	}
 	t.Setenv("PULSE_SERVER", server)
 	t.Setenv("XDG_RUNTIME_DIR", dir) // libpulse keeps its client state there

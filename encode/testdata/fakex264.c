@@ -17,3 +17,4 @@ int x264_encoder_headers(void *h, void **nal, int *n) { return -1; }
 int x264_encoder_encode(void *h, void **nal, int *n, void *in, void *out) { return -1; }
 int x264_encoder_delayed_frames(void *h) { return 0; }
 void x264_encoder_close(void *h) {}
+int x264_encoder_reconfig(void *h, void *p) { return -1; }

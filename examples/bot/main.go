@@ -170,7 +170,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	if script != nil {
 		hint = "waiting for chat"
 	}
-	if err := video.WriteVideo(pictures.waiting(hint)); err != nil {
+	if err := video.WriteVideo(capture.Frame{Image: pictures.waiting(hint)}); err != nil {
 		return err
 	}
 	format := capture.AudioFormat{SampleRate: 44100, Channels: 2}
@@ -180,10 +180,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		bell = newChimes(format)
 		audio = bell
 	}
-	started := make(chan struct{})
 	pub, err := rtmpsrc.New(rtmpsrc.Config{
 		URL:   url,
-		Video: startSignal(video, started),
+		Video: video,
 		Audio: audio,
 		VideoEncoder: encode.H264Options{
 			Width: o.width, Height: o.height,
@@ -199,7 +198,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	defer pub.Close()
 
 	// Events arrive on a channel, from the script or from stdin; the bot
-	// draws a card for each, and is idle in between.
+	// draws a card for each, and is idle in between. The script's clock
+	// starts with the stream's media time (Started), once connected.
+	started := pub.Started()
 	events := make(chan event)
 	stopBot := make(chan struct{})
 	var wg sync.WaitGroup
@@ -207,7 +208,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		wg.Go(func() {
 			select {
 			case <-started:
-				play(script, time.Now(), events, stopBot)
+				play(script, pub.StartedAt(), events, stopBot)
 			case <-stopBot:
 			}
 		})
@@ -229,7 +230,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 			case e := <-events:
 				n := int(shown.Add(1))
 				// A new picture for each card, handed over without a copy.
-				if video.WriteVideo(pictures.card(n, e)) == nil && bell != nil {
+				if video.WriteVideo(capture.Frame{Image: pictures.card(n, e)}) == nil && bell != nil {
 					bell.ring()
 				}
 			case <-stopBot:
@@ -305,17 +306,6 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	return nil
 }
 
-// startSignal returns the push as a video source that closes started when
-// the publisher first asks for a picture: that is when the stream's media
-// time starts at 0, once connected, and the script's clock starts then.
-func startSignal(video *capture.VideoPush, started chan<- struct{}) capture.VideoSource {
-	var once sync.Once
-	return capture.VideoSourceFunc(func(ctx context.Context) (capture.Frame, error) {
-		once.Do(func() { close(started) })
-		return video.ReadFrame(ctx)
-	})
-}
-
 type closeNotifier struct {
 	*os.File
 	done chan struct{}
@@ -350,7 +340,7 @@ type statusLine struct {
 // print shows how few pictures the bot draws (cards) against the frames
 // streamed, most of them repeats of the last picture.
 func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, shown *atomic.Int64, final bool) {
-	if st.BytesSent == 0 {
+	if st.BytesMuxed == 0 {
 		return // still connecting: a line of zeros would only bury an error
 	}
 	now := time.Now()
@@ -359,15 +349,15 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, shown *atomic.Int64, f
 	switch {
 	case final: // the average over the whole stream
 		if s := st.MediaTime.Seconds(); s > 0 {
-			fps = float64(st.FramesOut) / s
+			fps = float64(st.Video.Muxed) / s
 		}
 		end = "\n"
 	case !l.at.IsZero():
-		fps = float64(st.FramesOut-l.frames) / now.Sub(l.at).Seconds()
+		fps = float64(st.Video.Muxed-l.frames) / now.Sub(l.at).Seconds()
 	}
-	l.frames, l.at = st.FramesOut, now
+	l.frames, l.at = st.Video.Muxed, now
 	fmt.Fprintf(w, "time=%s fps=%4.1f cards=%d frames=%d repeated=%d bitrate=%5.0fkbit/s%s",
-		mediaTime(st.MediaTime), fps, shown.Load(), st.FramesOut, st.FramesRepeated, st.Bitrate/1000, end)
+		mediaTime(st.MediaTime), fps, shown.Load(), st.Video.Muxed, st.Video.Repeated, st.Bitrate()/1000, end)
 }
 
 // mediaTime writes a media time as hh:mm:ss.mmm.

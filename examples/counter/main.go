@@ -55,6 +55,7 @@ type options struct {
 	resize    time.Duration
 	fit       encode.Fit
 	reconnect bool
+	dynamic   bool
 	verbose   bool
 }
 
@@ -82,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.resize, "resize", 0, "draw the picture at another size every this much media time (0: never), to show pictures of any size fitted into the stream")
 	fs.StringVar(&fit, "fit", fit, "how a picture of another size fits the stream: letterbox (scaled, centred on black bars), stretch or reject (an error)")
 	fs.BoolVar(&o.reconnect, "reconnect", true, "re-establish a connection that drops mid-stream")
+	fs.BoolVar(&o.dynamic, "dynamic-bitrate", false, "lower the video bitrate while a link is congested, instead of dropping frames, and raise it back once the link has room")
 	fs.BoolVar(&o.verbose, "v", false, "log what the publisher does")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -215,9 +217,10 @@ func run(args []string, stderr io.Writer) error {
 			Preset:    o.preset,
 			Bitrate:   o.bitrate * encode.Kbps,
 		},
-		Fit:       o.fit,
-		Reconnect: rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
-		Logger:    logger,
+		Fit:            o.fit,
+		Reconnect:      rtmpsrc.ReconnectPolicy{Disabled: !o.reconnect},
+		DynamicBitrate: o.dynamic,
+		Logger:         logger,
 	})
 	if err != nil {
 		return err
@@ -283,8 +286,11 @@ func status(w io.Writer, pub *rtmpsrc.Publisher, line *statusLine, stop <-chan s
 		select {
 		case <-t.C:
 			st := pub.Stats()
-			if first && st.X264.Backend != "" {
-				fmt.Fprintf(w, "counter: %v\n", st.X264)
+			if first && st.BytesMuxed > 0 {
+				// Once streaming: a failure before that stays one line.
+				if lib, err := encode.X264Info(); err == nil {
+					fmt.Fprintf(w, "counter: %v\n", lib)
+				}
 				first = false
 			}
 			line.print(w, st, false)
@@ -301,7 +307,7 @@ type statusLine struct {
 }
 
 func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
-	if st.BytesSent == 0 {
+	if st.BytesMuxed == 0 {
 		// Nothing streamed yet (still connecting, or failed before the
 		// first packet): a line of zeros would only bury the error.
 		return
@@ -309,20 +315,26 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 	now := time.Now()
 	fps := 0.0
 	if !l.at.IsZero() {
-		fps = float64(st.FramesOut-l.frames) / now.Sub(l.at).Seconds()
+		fps = float64(st.Video.Muxed-l.frames) / now.Sub(l.at).Seconds()
 	}
-	l.frames, l.at = st.FramesOut, now
-	drops := int64(0)
-	for _, n := range st.FramesDropped {
-		drops += n
+	l.frames, l.at = st.Video.Muxed, now
+	// Drops and reconnections are each destination's; the line adds
+	// them up, and gives the send delay of the destination furthest
+	// behind: how late the server gets what is sent now.
+	var drops, reconnects int64
+	var delay time.Duration
+	for _, d := range st.Destinations {
+		drops += d.VideoDroppedTotal()
+		reconnects += d.Reconnects
+		delay = max(delay, d.SendDelay)
 	}
 	end := "\r"
 	if final {
 		end = "\n"
 	}
-	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
-		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
-		st.SilenceInserted.Round(time.Millisecond), st.Reconnects, end)
+	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s target=%dkbit/s delay=%4dms frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
+		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate()/1000, st.Video.TargetBitrate/1000, delay.Milliseconds(), st.Video.Muxed, st.Video.Repeated, drops,
+		st.Audio.SilenceInserted.Round(time.Millisecond), reconnects, end)
 }
 
 // urlList is the -url flag, which may be given more than once.

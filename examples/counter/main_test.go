@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,8 +13,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/golivecast/golivecast/internal/faultproxy"
 	"github.com/golivecast/golivecast/internal/nginx"
 	"github.com/golivecast/golivecast/internal/testkit"
+	"github.com/golivecast/golivecast/rtmptest"
 )
 
 // These tests run the demo as a user does: a built binary, its command
@@ -194,5 +198,47 @@ func TestStatusLine(t *testing.T) {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, testkit.Lines(r.Stderr))
 		}
+	}
+}
+
+// TestMissedEnd cuts the path to the server (no FIN, no RST) while the
+// demo streams and keeps it cut past the end: the demo must not say the
+// stream ended well. It exits 1, saying which media the server lacks.
+func TestMissedEnd(t *testing.T) {
+	srv, err := rtmptest.Start(rtmptest.Config{DropPayloads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	px, err := faultproxy.Start(srv.Addr(), faultproxy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer px.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := testkit.Program(t, ctx, "-url", "rtmp://"+px.Addr()+"/live/missed", "-duration", "3s", "-size", "160x120")
+	run := testkit.StartProgram(t, cmd)
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	if err := srv.WaitFor(wctx, func(ev []rtmptest.Event) bool {
+		for _, e := range ev {
+			if e.VideoFrame() {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	px.SetBlackhole(faultproxy.Stall)
+	err = run.Err()
+	stderr := testkit.Lines(run.Stderr())
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want status 1\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "stream incomplete") || !strings.Contains(stderr, "lacks the stream from") {
+		t.Errorf("stderr does not say the stream is incomplete:\n%s", stderr)
 	}
 }

@@ -279,7 +279,7 @@ func play(g *game, o *options, pub *rtmpsrc.Publisher, stop <-chan struct{}, vid
 		g.step(now)
 		// The game draws into the same image every update, so the push
 		// takes a copy.
-		if err := video.WriteVideoCopy(g.draw()); err != nil {
+		if err := video.WriteVideoCopy(capture.Frame{Image: g.draw()}); err != nil {
 			return err
 		}
 		// Audio is never dropped by the push: a write that would queue
@@ -344,8 +344,8 @@ type statusLine struct {
 // print shows the stream's frame rate next to the game's update rate:
 // the first is steady, the second is not, and the push absorbs the
 // difference (superseded pictures, or repeated ones for a slow game).
-func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, vs capture.VideoStats, c *counters, final bool) {
-	if st.BytesSent == 0 {
+func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, vs capture.VideoPushStats, c *counters, final bool) {
+	if st.BytesMuxed == 0 {
 		return // still connecting: a line of zeros would only bury an error
 	}
 	now := time.Now()
@@ -355,17 +355,17 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, vs capture.VideoStats,
 	switch {
 	case final: // the averages over the whole stream
 		if s := st.MediaTime.Seconds(); s > 0 {
-			fps, ups = float64(st.FramesOut)/s, float64(updates)/s
+			fps, ups = float64(st.Video.Muxed)/s, float64(updates)/s
 		}
 		end = "\n"
 	case !l.at.IsZero():
 		s := now.Sub(l.at).Seconds()
-		fps, ups = float64(st.FramesOut-l.frames)/s, float64(updates-l.updates)/s
+		fps, ups = float64(st.Video.Muxed-l.frames)/s, float64(updates-l.updates)/s
 	}
-	l.frames, l.updates, l.at = st.FramesOut, updates, now
+	l.frames, l.updates, l.at = st.Video.Muxed, updates, now
 	fmt.Fprintf(w, "time=%s fps=%4.1f updates/s=%4.1f updates=%d bounces=%d frames=%d superseded=%d repeated=%d bitrate=%5.0fkbit/s audio-overflows=%d%s",
-		mediaTime(st.MediaTime), fps, ups, updates, c.hits.Load(), st.FramesOut, vs.Superseded, st.FramesRepeated,
-		st.Bitrate/1000, c.overflows.Load(), end)
+		mediaTime(st.MediaTime), fps, ups, updates, c.hits.Load(), st.Video.Muxed, vs.Superseded, st.Video.Repeated,
+		st.Bitrate()/1000, c.overflows.Load(), end)
 }
 
 // mediaTime writes a media time as hh:mm:ss.mmm.

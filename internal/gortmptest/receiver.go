@@ -159,6 +159,13 @@ func (r *Receiver) Result() Result {
 	return res
 }
 
+// accepted reports whether the receiver has accepted its one connection.
+func (r *Receiver) accepted() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conn != nil
+}
+
 // Close stops the receiver and waits for its goroutines. It is idempotent.
 func (r *Receiver) Close() error {
 	r.closeOnce.Do(func() {

@@ -118,7 +118,7 @@ func TestDeadlineAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	time.Sleep(100 * time.Millisecond)
+	testkit.Eventually(t, 5*time.Second, "the receiver to accept the client", rcv.accepted)
 	rcv.Close()
 	if res := rcv.Result(); !errors.Is(res.Err, ErrClosed) {
 		t.Errorf("err = %v, want ErrClosed", res.Err)

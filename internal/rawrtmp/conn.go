@@ -57,6 +57,15 @@ func Dial(ctx context.Context, addr string) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rawrtmp: dial: %w", err)
 	}
+	return Open(ctx, nc)
+}
+
+// Open performs the plain RTMP handshake on nc, a connection already open
+// (a TLS connection, for RTMPS), within ctx (or DefaultTimeout when ctx
+// has no deadline). The Conn owns nc; nc is closed on error.
+func Open(ctx context.Context, nc net.Conn) (*Conn, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	deadline, _ := ctx.Deadline()
 	if err := nc.SetDeadline(deadline); err != nil {
 		_ = nc.Close()

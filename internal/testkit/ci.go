@@ -47,15 +47,28 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// Eventually polls cond every millisecond until it holds, and fails the
-// test, naming what it waited for, once timeout has passed. It is the
-// way to wait for something another goroutine or process does, instead
-// of a fixed sleep.
+// Eventually polls cond until it holds (see Poll), and fails the test,
+// naming what it waited for, once timeout has passed. It is the way to
+// wait for something another goroutine or process does, instead of a
+// fixed sleep.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
+	if !Poll(timeout, cond) {
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
 	}
+}
+
+// Poll calls cond until it holds, and reports whether it did before
+// timeout passed. It asks every millisecond at first, then less and less
+// often, up to every 50 ms, so that a cond that costs something (a
+// process, a connection) is not run thousands of times.
+func Poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; !cond(); wait = min(2*wait, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
+	return true
 }

@@ -16,8 +16,21 @@ import (
 func DecodeErrors(t testing.TB, path string) string {
 	t.Helper()
 	RequireFFmpeg(t)
-	_, stderr := run(t, "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", path, "-f", "null", "-")
+	_, stderr := run(t, "ffmpeg", DecodeArgs(path)...)
 	return strings.TrimSpace(string(stderr))
+}
+
+// DecodeArgs are ffmpeg's arguments to decode every stream of path and
+// report only errors. Decoded frames keep their own timestamps, in
+// milliseconds: ffmpeg's default for the null muxer re-times video on a
+// 1/frame-rate grid, where two millisecond timestamps half a frame off
+// that grid (a viewer that joined mid-stream records video starting at
+// 1.250 s at 30 fps) round to the same tick and are reported as "non
+// monotonically increasing dts to muxer", an error of ffmpeg's own
+// output side and not of the stream.
+func DecodeArgs(path string) []string {
+	return []string{"-nostdin", "-hide_banner", "-v", "error", "-i", path,
+		"-fps_mode", "passthrough", "-enc_time_base:v", "1:1000", "-f", "null", "-"}
 }
 
 // LumaFrame is one decoded video frame, scaled and turned to 8-bit gray.

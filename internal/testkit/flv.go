@@ -2,9 +2,11 @@ package testkit
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +95,15 @@ func ReadFLVFile(t testing.TB, path string) []FLVTag {
 		t.Fatal(err)
 	}
 	return ReadFLV(t, b)
+}
+
+// Unhex decodes hex written with spaces between groups, as the byte-exact
+// case tables write their bytes ("06 010203 000002").
+func Unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

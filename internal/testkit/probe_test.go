@@ -1,11 +1,13 @@
 package testkit
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +136,43 @@ func TestDecodeErrors(t *testing.T) {
 		t.Error("corrupted file decoded without errors")
 	} else {
 		t.Logf("corrupted file: %.300s", errs)
+	}
+}
+
+// A viewer that joins mid-stream records video half a frame off the
+// 1/30 s grid; the decode check must not take ffmpeg's re-timing of it for
+// an error, and must still see real ones (TestDecodeErrors).
+func TestDecodeErrorsOffGrid(t *testing.T) {
+	// As golivecast sends it: 30 fps, no B-frames.
+	src := makeFLV(t, "grid.flv",
+		"-f", "lavfi", "-i", "testsrc=size=160x90:rate=30:duration=2",
+		"-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=44100:duration=2",
+		"-x264-params", "bframes=0")
+	// Video shifted to start at 1.250 s: 1250, 1283, 1317 ms …
+	first := -1
+	for _, tg := range ReadFLVFile(t, src) {
+		if tg.Video != nil && tg.Media() {
+			first = int(tg.Timestamp)
+			break
+		}
+	}
+	if first < 0 {
+		t.Fatal("no video in the source")
+	}
+	p := filepath.Join(t.TempDir(), "offgrid.flv")
+	run(t, "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", src, "-map", "0", "-c", "copy",
+		"-bsf:v", fmt.Sprintf("setts=pts=PTS+%d:dts=DTS+%d", 1250-first, 1250-first), "-f", "flv", p)
+	if v := ReadFLVFile(t, p); !slices.ContainsFunc(v, func(tg FLVTag) bool { return tg.Video != nil && tg.Media() && tg.Timestamp == 1250 }) {
+		t.Fatal("no video tag at 1.250 s in the shifted file")
+	}
+	// ffmpeg's default timing of the null muxer reports the false error
+	// on this file: the case is real.
+	_, stderr := run(t, "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", p, "-f", "null", "-")
+	if !strings.Contains(string(stderr), "non monotonically increasing dts") {
+		t.Fatalf("the default decode did not report the off-grid timestamps (%q): the case is not reproduced", stderr)
+	}
+	if errs := DecodeErrors(t, p); errs != "" {
+		t.Errorf("off-grid file: %q", errs)
 	}
 }
 

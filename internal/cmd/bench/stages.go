@@ -253,7 +253,7 @@ func pushLatency(d time.Duration, sc *scene.Scene, timestamped bool) ([]time.Dur
 		img := sc.Draw(i)
 		time.Sleep(time.Until(start.Add(time.Duration(i)*time.Second/fps - 2*time.Millisecond)))
 		pushed[i] = time.Now()
-		if err := push.WriteVideoAt(img, pushed[i].Sub(pushed[0])); err != nil {
+		if err := push.WriteVideo(capture.Frame{Image: img, PTS: pushed[i].Sub(pushed[0])}); err != nil {
 			return nil, err
 		}
 	}
@@ -261,7 +261,7 @@ func pushLatency(d time.Duration, sc *scene.Scene, timestamped bool) ([]time.Dur
 	if err := <-errc; err != nil {
 		return nil, err
 	}
-	if n, r := push.Stats().Superseded, pub.Stats().FramesRepeated; !timestamped && (n != 0 || r != 0) {
+	if n, r := push.Stats().Superseded, pub.Stats().Video.Repeated; !timestamped && (n != 0 || r != 0) {
 		return nil, fmt.Errorf("%d pictures superseded and %d frames repeated: the machine is too busy to pair frames with pictures", n, r)
 	}
 	var lat []time.Duration

@@ -168,13 +168,14 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 		return err
 	}
 	st := pub.Stats()
-	r.FramesSent = int(st.FramesIn)
-	r.AudioSent = st.LastAudio.Seconds()
-	r.Repeated = st.FramesRepeated
-	for _, n := range st.FramesDropped {
-		r.Dropped += n
+	r.FramesSent = int(st.Video.Taken)
+	// Each AAC frame carries 1024 samples.
+	r.AudioSent = float64(st.Audio.Muxed*1024) / float64(audioFormat.SampleRate)
+	r.Repeated = st.Video.Repeated
+	for _, d := range st.Destinations {
+		r.Dropped += d.VideoDroppedTotal()
 	}
-	r.Silence = float64(st.SilenceInserted) / float64(time.Millisecond)
+	r.Silence = float64(st.Audio.SilenceInserted) / float64(time.Millisecond)
 	return nil
 }
 

@@ -77,8 +77,8 @@ func take(label string, start time.Time, st rtmpsrc.Stats) sample {
 		rssKB:      rssKB(),
 		heapKB:     ms.HeapInuse >> 10,
 		goroutines: runtime.NumGoroutine(),
-		frames:     st.FramesOut,
-		audio:      st.AudioPackets,
+		frames:     st.Video.Muxed,
+		audio:      st.Audio.Muxed,
 	}
 }
 

@@ -1,4 +1,4 @@
-package rtmpsrc_test
+package platform_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/platform"
 	"github.com/golivecast/golivecast/rtmpsrc"
 )
 
@@ -15,7 +16,7 @@ import (
 // recommended numbers for a size and frame rate, which the program then
 // changes as it needs.
 func ExamplePlatform_Preset() {
-	video, audio, err := rtmpsrc.Twitch().Preset(1920, 1080, encode.Rational{Num: 60, Den: 1})
+	video, audio, err := platform.Twitch().Preset(1920, 1080, encode.Rational{Num: 60, Den: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func ExamplePlatform_Preset() {
 		Audio:        capture.Silence(capture.AudioFormat{SampleRate: audio.SampleRate, Channels: audio.Channels}),
 		AudioEncoder: audio,
 	}
-	fmt.Println("preflight:", rtmpsrc.Preflight(cfg, rtmpsrc.Twitch()))
+	fmt.Println("preflight:", platform.Preflight(cfg, platform.Twitch()))
 	// Output:
 	// video: 1920x1080, 6000 kbit/s, keyframe every 2s, profile main
 	// audio: 48000 Hz, 2 channels, 128 kbit/s
@@ -43,7 +44,7 @@ func ExamplePlatform_Preset() {
 // published rules reject. One encode feeds every destination, so a
 // stream sent to two platforms is checked against both.
 func ExamplePreflight() {
-	video, audio, err := rtmpsrc.Twitch().Preset(1920, 1080, encode.Rational{Num: 60, Den: 1})
+	video, audio, err := platform.Twitch().Preset(1920, 1080, encode.Rational{Num: 60, Den: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,8 +59,8 @@ func ExamplePreflight() {
 		Audio:        capture.Silence(capture.AudioFormat{SampleRate: audio.SampleRate, Channels: audio.Channels}),
 		AudioEncoder: audio,
 	}
-	err = rtmpsrc.Preflight(cfg, rtmpsrc.Twitch(), rtmpsrc.FacebookLive())
-	var pe *rtmpsrc.PreflightError
+	err = platform.Preflight(cfg, platform.Twitch(), platform.FacebookLive())
+	var pe *platform.PreflightError
 	if errors.As(err, &pe) {
 		for _, v := range pe.Violations {
 			fmt.Println(v)

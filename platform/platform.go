@@ -1,4 +1,4 @@
-package rtmpsrc
+package platform
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/rtmpsrc"
 )
 
 // Platform is what an ingest platform publishes about the streams it
@@ -123,7 +124,7 @@ type PreflightError struct {
 
 func (e *PreflightError) Error() string {
 	var b strings.Builder
-	b.WriteString("rtmpsrc: preflight: ")
+	b.WriteString("platform: preflight: ")
 	for i, v := range e.Violations {
 		if i > 0 {
 			b.WriteString("; ")
@@ -137,7 +138,7 @@ func (e *PreflightError) Error() string {
 // returns a *PreflightError listing every violation, or nil. A stream
 // sent to several platforms at once is one encode: check it against all
 // of them.
-func Preflight(cfg Config, platforms ...Platform) error {
+func Preflight(cfg rtmpsrc.Config, platforms ...Platform) error {
 	var all []Violation
 	for _, p := range platforms {
 		all = append(all, p.Check(cfg)...)
@@ -159,11 +160,11 @@ func Preflight(cfg Config, platforms ...Platform) error {
 //
 // The audio source must deliver the preset's SampleRate and Channels, or
 // set them to 0 to take the source's. Preset fails, with an error
-// wrapping ErrConfig, for a size or frame rate the platform does not
+// wrapping ErrNotTaken, for a size or frame rate the platform does not
 // take.
 func (p Platform) Preset(width, height int, fps encode.Rational) (encode.H264Options, encode.AACOptions, error) {
 	if width <= 0 || height <= 0 || fps.Num <= 0 || fps.Den <= 0 {
-		return encode.H264Options{}, encode.AACOptions{}, fmt.Errorf("%w: preset for %dx%d at %d/%d fps", ErrConfig, width, height, fps.Num, fps.Den)
+		return encode.H264Options{}, encode.AACOptions{}, fmt.Errorf("%w: preset for %dx%d at %d/%d fps", ErrNotTaken, width, height, fps.Num, fps.Den)
 	}
 	video := encode.H264Options{
 		Width: width, Height: height,
@@ -177,7 +178,7 @@ func (p Platform) Preset(width, height int, fps encode.Rational) (encode.H264Opt
 	var vs []Violation
 	vs = p.checkPicture(vs, video)
 	if len(vs) > 0 {
-		return encode.H264Options{}, encode.AACOptions{}, fmt.Errorf("%w: %s", ErrConfig, vs[0])
+		return encode.H264Options{}, encode.AACOptions{}, fmt.Errorf("%w: %s", ErrNotTaken, vs[0])
 	}
 	audio := encode.AACOptions{SampleRate: p.SampleRate, Channels: 2, Bitrate: p.AudioBitrate}
 	return video, audio, nil
@@ -189,7 +190,7 @@ func (p Platform) Preset(width, height int, fps encode.Rational) (encode.H264Opt
 // them, defaults filled in (a zero VideoEncoder is CRF, which a platform
 // that requires CBR rejects), at the audio source's format, and at the
 // URL of each destination on the platform's Hosts.
-func (p Platform) Check(cfg Config) []Violation {
+func (p Platform) Check(cfg rtmpsrc.Config) []Violation {
 	var vs []Violation
 	video := cfg.VideoEncoder.WithDefaults()
 	vs = p.checkPicture(vs, video)
@@ -264,7 +265,7 @@ func (p Platform) checkRate(vs []Violation, o encode.H264Options) []Violation {
 
 // checkAudio checks the AAC settings as the publisher opens the encoder:
 // sample rate and channels from the source when there is one.
-func (p Platform) checkAudio(vs []Violation, cfg Config) []Violation {
+func (p Platform) checkAudio(vs []Violation, cfg rtmpsrc.Config) []Violation {
 	if p.RequireAudio && cfg.Audio == nil {
 		vs = append(vs, p.violation("Audio", "none", "%s requires both audio and video", p.Name))
 	}
@@ -293,12 +294,12 @@ func (p Platform) checkAudio(vs []Violation, cfg Config) []Violation {
 
 // checkURLs checks the destinations on the platform's hosts. A URL that
 // does not parse is left to New to report.
-func (p Platform) checkURLs(vs []Violation, cfg Config) []Violation {
+func (p Platform) checkURLs(vs []Violation, cfg rtmpsrc.Config) []Violation {
 	if !p.RequireRTMPS {
 		return vs
 	}
 	check := func(setting, raw string) {
-		u, err := ParseURL(raw)
+		u, err := rtmpsrc.ParseURL(raw)
 		if err != nil || !p.isHost(u.Host) {
 			return
 		}

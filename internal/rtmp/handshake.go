@@ -1,4 +1,4 @@
-package rtmpsrc
+package rtmp
 
 import (
 	"crypto/rand"
@@ -17,16 +17,16 @@ import (
 // handshake is written here.
 
 const (
-	rtmpVersion     = 3
-	handshakeSize   = 1536
+	Version         = 3
+	HandshakeSize   = 1536
 	handshakeMaxVer = 31 // S0 values above this are not RTMP (section 5.2.2)
 )
 
 // clientHandshake performs the handshake on rw. The caller bounds it
 // with deadlines.
 func clientHandshake(r io.Reader, w io.Writer) error {
-	c01 := make([]byte, 1+handshakeSize)
-	c01[0] = rtmpVersion
+	c01 := make([]byte, 1+HandshakeSize)
+	c01[0] = Version
 	// C1: time (4 bytes), zero (4 bytes), random (1528 bytes).
 	binary.BigEndian.PutUint32(c01[1:], uint32(time.Now().UnixMilli()))
 	if _, err := rand.Read(c01[9:]); err != nil {
@@ -35,11 +35,11 @@ func clientHandshake(r io.Reader, w io.Writer) error {
 	if _, err := w.Write(c01); err != nil {
 		return err
 	}
-	s01 := make([]byte, 1+handshakeSize)
+	s01 := make([]byte, 1+HandshakeSize)
 	if _, err := io.ReadFull(r, s01); err != nil {
 		return err
 	}
-	if v := s01[0]; v < rtmpVersion || v > handshakeMaxVer {
+	if v := s01[0]; v < Version || v > handshakeMaxVer {
 		return fmt.Errorf("%w: server answered the handshake with version %d, not RTMP (3)", ErrProtocol, v)
 	}
 	// C2 echoes S1: its time, the time we read it, and its random bytes.
@@ -48,6 +48,6 @@ func clientHandshake(r io.Reader, w io.Writer) error {
 	if _, err := w.Write(c2); err != nil {
 		return err
 	}
-	_, err := io.ReadFull(r, make([]byte, handshakeSize))
+	_, err := io.ReadFull(r, make([]byte, HandshakeSize))
 	return err
 }

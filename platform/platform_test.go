@@ -1,4 +1,4 @@
-package rtmpsrc_test
+package platform_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/golivecast/golivecast/capture"
 	"github.com/golivecast/golivecast/encode"
+	"github.com/golivecast/golivecast/platform"
 	"github.com/golivecast/golivecast/rtmpsrc"
 )
 
@@ -31,7 +32,7 @@ var ingest = map[string]string{
 
 // presetConfig is a Config from a platform's preset, with sources in the
 // preset's formats and the platform's ingest URL.
-func presetConfig(t *testing.T, p rtmpsrc.Platform, w, h int, fps encode.Rational) rtmpsrc.Config {
+func presetConfig(t *testing.T, p platform.Platform, w, h int, fps encode.Rational) rtmpsrc.Config {
 	t.Helper()
 	video, audio, err := p.Preset(w, h, fps)
 	if err != nil {
@@ -48,7 +49,7 @@ func presetConfig(t *testing.T, p rtmpsrc.Platform, w, h int, fps encode.Rationa
 
 func TestPlatformPreset(t *testing.T) {
 	for _, tc := range []struct {
-		platform     rtmpsrc.Platform
+		platform     platform.Platform
 		w, h         int
 		fps          encode.Rational
 		bitrate      int
@@ -56,22 +57,22 @@ func TestPlatformPreset(t *testing.T) {
 		sampleRate   int
 		audioBitrate int
 	}{
-		{rtmpsrc.YouTube(), 854, 480, fps30, 3 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
-		{rtmpsrc.YouTube(), 1280, 720, fps30, 4500 * encode.Kbps, "high", 44100, 128 * encode.Kbps},
-		{rtmpsrc.YouTube(), 1280, 720, fps60, 6 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
-		{rtmpsrc.YouTube(), 1920, 1080, fps30, 8 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
-		{rtmpsrc.YouTube(), 1080, 1920, fps30, 8 * encode.Mbps, "high", 44100, 128 * encode.Kbps}, // portrait
-		{rtmpsrc.YouTube(), 1920, 1080, fps60, 10 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
-		{rtmpsrc.YouTube(), 3840, 2160, fps60, 35 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
-		{rtmpsrc.Twitch(), 1280, 720, fps30, 3 * encode.Mbps, "main", 48000, 128 * encode.Kbps},
-		{rtmpsrc.Twitch(), 1280, 720, fps60, 4500 * encode.Kbps, "main", 48000, 128 * encode.Kbps},
-		{rtmpsrc.Twitch(), 1920, 1080, fpsNTSC, 4500 * encode.Kbps, "main", 48000, 128 * encode.Kbps},
-		{rtmpsrc.Twitch(), 1920, 1080, fps60, 6 * encode.Mbps, "main", 48000, 128 * encode.Kbps},
-		{rtmpsrc.Twitch(), 960, 540, encode.Rational{Num: 25, Den: 1}, 3 * encode.Mbps, "main", 48000, 128 * encode.Kbps},
-		{rtmpsrc.FacebookLive(), 640, 360, fps30, 1 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
-		{rtmpsrc.FacebookLive(), 1280, 720, fps30, 4 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
-		{rtmpsrc.FacebookLive(), 1280, 720, fps60, 6 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
-		{rtmpsrc.FacebookLive(), 1920, 1080, fps60, 9 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
+		{platform.YouTube(), 854, 480, fps30, 3 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
+		{platform.YouTube(), 1280, 720, fps30, 4500 * encode.Kbps, "high", 44100, 128 * encode.Kbps},
+		{platform.YouTube(), 1280, 720, fps60, 6 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
+		{platform.YouTube(), 1920, 1080, fps30, 8 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
+		{platform.YouTube(), 1080, 1920, fps30, 8 * encode.Mbps, "high", 44100, 128 * encode.Kbps}, // portrait
+		{platform.YouTube(), 1920, 1080, fps60, 10 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
+		{platform.YouTube(), 3840, 2160, fps60, 35 * encode.Mbps, "high", 44100, 128 * encode.Kbps},
+		{platform.Twitch(), 1280, 720, fps30, 3 * encode.Mbps, "main", 48000, 128 * encode.Kbps},
+		{platform.Twitch(), 1280, 720, fps60, 4500 * encode.Kbps, "main", 48000, 128 * encode.Kbps},
+		{platform.Twitch(), 1920, 1080, fpsNTSC, 4500 * encode.Kbps, "main", 48000, 128 * encode.Kbps},
+		{platform.Twitch(), 1920, 1080, fps60, 6 * encode.Mbps, "main", 48000, 128 * encode.Kbps},
+		{platform.Twitch(), 960, 540, encode.Rational{Num: 25, Den: 1}, 3 * encode.Mbps, "main", 48000, 128 * encode.Kbps},
+		{platform.FacebookLive(), 640, 360, fps30, 1 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
+		{platform.FacebookLive(), 1280, 720, fps30, 4 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
+		{platform.FacebookLive(), 1280, 720, fps60, 6 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
+		{platform.FacebookLive(), 1920, 1080, fps60, 9 * encode.Mbps, "high", 48000, 128 * encode.Kbps},
 	} {
 		name := fmt.Sprintf("%s/%dx%d@%d:%d", tc.platform.Name, tc.w, tc.h, tc.fps.Num, tc.fps.Den)
 		t.Run(name, func(t *testing.T) {
@@ -100,20 +101,20 @@ func TestPlatformPreset(t *testing.T) {
 
 func TestPlatformPresetRefused(t *testing.T) {
 	for _, tc := range []struct {
-		platform rtmpsrc.Platform
+		platform platform.Platform
 		w, h     int
 		fps      encode.Rational
 		want     string
 	}{
-		{rtmpsrc.Twitch(), 2560, 1440, fps60, "2560x1440: larger than Twitch's 1920x1080"},
-		{rtmpsrc.Twitch(), 1920, 1080, encode.Rational{Num: 24, Den: 1}, "24 fps: not one of Twitch's frame rates (25, 30, 50, 60 fps)"},
-		{rtmpsrc.FacebookLive(), 1920, 1080, encode.Rational{Num: 120, Den: 1}, "120 fps: above Facebook Live's 60 fps maximum"},
-		{rtmpsrc.YouTube(), 7680, 4320, fps30, "larger than YouTube's 3840x2160"},
-		{rtmpsrc.YouTube(), 1920, 1080, encode.Rational{}, "preset for 1920x1080 at 0/0 fps"},
+		{platform.Twitch(), 2560, 1440, fps60, "2560x1440: larger than Twitch's 1920x1080"},
+		{platform.Twitch(), 1920, 1080, encode.Rational{Num: 24, Den: 1}, "24 fps: not one of Twitch's frame rates (25, 30, 50, 60 fps)"},
+		{platform.FacebookLive(), 1920, 1080, encode.Rational{Num: 120, Den: 1}, "120 fps: above Facebook Live's 60 fps maximum"},
+		{platform.YouTube(), 7680, 4320, fps30, "larger than YouTube's 3840x2160"},
+		{platform.YouTube(), 1920, 1080, encode.Rational{}, "preset for 1920x1080 at 0/0 fps"},
 	} {
 		t.Run(tc.platform.Name, func(t *testing.T) {
 			_, _, err := tc.platform.Preset(tc.w, tc.h, tc.fps)
-			if !errors.Is(err, rtmpsrc.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, platform.ErrNotTaken) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want ErrConfig with %q", err, tc.want)
 			}
 		})
@@ -121,7 +122,7 @@ func TestPlatformPresetRefused(t *testing.T) {
 }
 
 func TestPlatformCheck(t *testing.T) {
-	yt, tw, fb := rtmpsrc.YouTube(), rtmpsrc.Twitch(), rtmpsrc.FacebookLive()
+	yt, tw, fb := platform.YouTube(), platform.Twitch(), platform.FacebookLive()
 	withAudio := func(rate, channels int) func(*rtmpsrc.Config) {
 		return func(c *rtmpsrc.Config) {
 			c.Audio = capture.Silence(capture.AudioFormat{SampleRate: rate, Channels: channels})
@@ -130,7 +131,7 @@ func TestPlatformCheck(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		platform rtmpsrc.Platform
+		platform platform.Platform
 		change   func(*rtmpsrc.Config)
 		want     string // the whole violation
 	}{
@@ -196,14 +197,14 @@ func TestPlatformCheck(t *testing.T) {
 func TestPlatformCheckDefaults(t *testing.T) {
 	cfg := rtmpsrc.Config{URL: "rtmp://localhost/live/x"}
 	for _, tc := range []struct {
-		platform rtmpsrc.Platform
+		platform platform.Platform
 		want     []string
 	}{
-		{rtmpsrc.YouTube(), []string{"VideoEncoder.Bitrate"}},
-		{rtmpsrc.Twitch(), []string{"VideoEncoder.Bitrate"}},
+		{platform.YouTube(), []string{"VideoEncoder.Bitrate"}},
+		{platform.Twitch(), []string{"VideoEncoder.Bitrate"}},
 		// A relay's URL is not Facebook's: only the encoding is held to
 		// its rules.
-		{rtmpsrc.FacebookLive(), []string{"VideoEncoder.Bitrate", "Audio"}},
+		{platform.FacebookLive(), []string{"VideoEncoder.Bitrate", "Audio"}},
 	} {
 		var got []string
 		for _, v := range tc.platform.Check(cfg) {
@@ -216,21 +217,21 @@ func TestPlatformCheckDefaults(t *testing.T) {
 }
 
 func TestPreflight(t *testing.T) {
-	yt, tw := rtmpsrc.YouTube(), rtmpsrc.Twitch()
+	yt, tw := platform.YouTube(), platform.Twitch()
 	cfg := presetConfig(t, tw, 1920, 1080, fps60)
 	cfg.Destinations = []rtmpsrc.Destination{{URL: ingest["YouTube"]}}
-	if err := rtmpsrc.Preflight(cfg, tw, yt); err != nil {
+	if err := platform.Preflight(cfg, tw, yt); err != nil {
 		t.Fatalf("Twitch's 1080p60 preset breaks a rule: %v", err)
 	}
 
 	cfg.VideoEncoder.Bitrate = 8 * encode.Mbps
 	cfg.VideoEncoder.KeyframeInterval = 4 * time.Second
-	err := rtmpsrc.Preflight(cfg, tw, yt)
-	var pe *rtmpsrc.PreflightError
+	err := platform.Preflight(cfg, tw, yt)
+	var pe *platform.PreflightError
 	if !errors.As(err, &pe) {
 		t.Fatalf("got %v, want a *PreflightError", err)
 	}
-	want := "rtmpsrc: preflight: " +
+	want := "platform: preflight: " +
 		"VideoEncoder.Bitrate 8 Mbit/s: above Twitch's 6 Mbit/s maximum for 1080p60 (Twitch Broadcasting Guidelines); " +
 		"VideoEncoder.KeyframeInterval 4s: Twitch requires a keyframe every 2s (Twitch Broadcasting Guidelines)"
 	if err.Error() != want {

@@ -1,4 +1,4 @@
-package rtmpsrc
+package platform
 
 import (
 	"time"
