@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 var i420PathNames = map[int]string{i420Scalar: "scalar", i420SSE2: "sse2", i420AVX2: "avx2", i420NEON: "neon"}
@@ -100,10 +103,34 @@ func randomPx(r *rand.Rand, straight bool) func(int) [4]byte {
 	}
 }
 
+// TestRGBAToI420Paths: the C code finds the SIMD paths that Go's own
+// reading of the CPU (golang.org/x/sys/cpu, which also asks whether the
+// system saves AVX state) says the CPU runs, and uses the fastest.
 func TestRGBAToI420Paths(t *testing.T) {
+	want := map[int]bool{i420Scalar: true}
+	switch runtime.GOARCH {
+	case "amd64":
+		want[i420SSE2], want[i420AVX2] = true, cpu.X86.HasAVX2
+	case "arm64":
+		want[i420NEON] = cpu.ARM64.HasASIMD
+	}
+	best := i420Scalar
+	for _, p := range []int{i420NEON, i420SSE2, i420AVX2} { // slowest to fastest
+		if want[p] {
+			best = p
+		}
+	}
 	var names []string
-	for _, p := range i420AvailablePaths() {
-		names = append(names, i420PathNames[p])
+	for _, p := range []int{i420Scalar, i420SSE2, i420AVX2, i420NEON} {
+		if got := i420Paths&(1<<p) != 0; got != want[p] {
+			t.Errorf("path %s: found %v, the CPU runs it: %v", i420PathNames[p], got, want[p])
+		}
+		if want[p] {
+			names = append(names, i420PathNames[p])
+		}
+	}
+	if i420Best != best {
+		t.Errorf("uses %s, want the fastest, %s", i420PathNames[i420Best], i420PathNames[best])
 	}
 	t.Logf("C conversion paths: %v, used: %s", names, i420PathNames[i420Best])
 }

@@ -61,8 +61,9 @@ func TestStartTLS(t *testing.T) {
 		t.Errorf("dial trusting another server's certificate: %v, want a verification error", err)
 	}
 
-	// Disconnect drops a TLS connection as it drops a plain one.
-	waitFor(t, s, func(evs []Event) bool { return count(evs, KindClose) == 1 })
+	// Disconnect drops a TLS connection as it drops a plain one, once
+	// the publish and the refused connection have both ended.
+	waitFor(t, s, func(evs []Event) bool { return count(evs, KindClose) == 2 })
 	c, err = dial(s.ClientTLSConfig())
 	if err != nil {
 		t.Fatal(err)
