@@ -50,9 +50,10 @@ type H264Options struct {
 	CRF float64
 	// Bitrate is the target bitrate in bit/s, like every bitrate in
 	// golivecast (2500 * Kbps is 2.5 Mbit/s). When set, rate control is
-	// ABR bounded by the VBV (MaxBitrate, BufferSize), which is the
-	// constant-bitrate mode ingest platforms ask for. It defaults to 0
-	// (CRF).
+	// ABR bounded by the VBV (MaxBitrate, BufferSize); with MaxBitrate
+	// equal to it, as by default, the stream is padded to a constant
+	// bitrate (see NoFiller), which is what ingest platforms ask for. It
+	// defaults to 0 (CRF).
 	Bitrate int
 	// MaxBitrate is the VBV maximum rate in bit/s. It defaults to
 	// Bitrate.
@@ -60,6 +61,16 @@ type H264Options struct {
 	// BufferSize is the VBV buffer in bits. It defaults to MaxBitrate
 	// (one second).
 	BufferSize int
+	// NoFiller turns off the padding of a constant-bitrate stream. When
+	// Bitrate is set and MaxBitrate equals it (CBR, what ingest platforms
+	// ask for), x264 pads each picture with filler data (ITU-T H.264
+	// 7.3.2.7) wherever the picture alone would leave the bitrate short,
+	// so that the stream sends Bitrate over any second or two even when
+	// the picture is simple or still, as OBS's CBR does; repeated
+	// pictures sent as skip frames are padded the same way (see
+	// H264.Repeat). Decoders discard the filler. It defaults to false:
+	// padding on. With NoFiller a simple picture sends less than Bitrate.
+	NoFiller bool
 
 	// KeyframeInterval is the distance between IDR frames; scene-cut
 	// keyframes are off so the GOP is fixed. It defaults to 2 s.
@@ -194,6 +205,9 @@ type x264Mem struct {
 // units, so B-frames and AVCC output work. It is not safe for concurrent
 // use.
 type H264 struct {
+	// opts are the options in force. A change of bitrate at run time
+	// must update them: the filler of skip frames follows
+	// opts.MaxBitrate (cbrBitrate).
 	opts   H264Options
 	x264   *x264Lib // every x264 call goes to this library
 	enc    *x264c.T
@@ -213,6 +227,8 @@ type H264 struct {
 	ySize, cSize int
 	out          [1]Packet
 	buf          []byte
+
+	rep repeater // skip frames for repeated pictures (h264_repeat.go)
 }
 
 // NewH264 opens an encoder on the x264 library X264Info describes. On
@@ -306,6 +322,13 @@ func (e *H264) open() error {
 		param.Rc.IBitrate = kbit(o.Bitrate)
 		param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
 		param.Rc.IVbvBufferSize = kbit(o.BufferSize)
+		// Padding without NAL HRD signalling (i_nal_hrd), as OBS pads:
+		// x264 refuses to change VBV parameters at run time once HRD is
+		// signalled (ratecontrol.c), and skip frames would then need
+		// picture timing SEI of their own.
+		if kbit(o.MaxBitrate) == kbit(o.Bitrate) && !o.NoFiller {
+			param.Rc.BFiller = 1
+		}
 	} else {
 		param.Rc.IRcMethod = x264c.RcCrf
 		param.Rc.FRfConstant = float32(o.CRF)
@@ -369,6 +392,7 @@ func (e *H264) open() error {
 		return err
 	}
 	e.config = cfg
+	e.setupRepeats(&actual, sps, pps)
 	return nil
 }
 
@@ -412,27 +436,14 @@ func (e *H264) ForceKeyframe() { e.forceKey = true }
 // x264 holds pictures back (lookahead, B-frames), which is not an error.
 // The returned slice and data are valid until the next call.
 func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
-	if e.closed {
-		return nil, ErrClosed
-	}
-	if img == nil {
-		return nil, ErrNilImage
-	}
-	b := img.Bounds()
-	if b.Dx() != e.opts.Width || b.Dy() != e.opts.Height {
-		return nil, fmt.Errorf("%w: got %dx%d, configured %dx%d", ErrImageSize, b.Dx(), b.Dy(), e.opts.Width, e.opts.Height)
-	}
-	if pts < 0 {
-		return nil, fmt.Errorf("%w: negative PTS %v", ErrConfig, pts)
-	}
-	ticks := e.toTicks(pts)
-	if e.started && ticks <= e.lastPTS {
-		return nil, fmt.Errorf("encode: PTS %v does not come after the previous picture's (%v)", pts, mediatime.Duration(e.lastPTS, e.tbNum, e.tbDen))
+	ticks, err := e.checkInput(img, pts)
+	if err != nil {
+		return nil, err
 	}
 
 	pic := e.mem.picIn
 	pic.IType = x264c.TypeAuto
-	if e.forceKey {
+	if e.forceKey || e.rep.keyDue() {
 		pic.IType = x264c.TypeIdr
 	}
 	pic.IPts = ticks
@@ -455,7 +466,7 @@ func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
 	e.forceKey = false
 	e.started = true
 	e.lastPTS = ticks
-	return e.output(ret), nil
+	return e.output(ret)
 }
 
 // convert fills the encoder's own I420 picture in C memory from any
@@ -490,8 +501,8 @@ func (e *H264) Flush() ([]Packet, error) {
 		if ret < 0 {
 			return nil, fmt.Errorf("%w: x264_encoder_encode (flush) returned %d", ErrEncoder, ret)
 		}
-		if pkts := e.output(ret); len(pkts) > 0 {
-			return pkts, nil
+		if pkts, err := e.output(ret); len(pkts) > 0 || err != nil {
+			return pkts, err
 		}
 	}
 	return nil, nil
@@ -499,13 +510,13 @@ func (e *H264) Flush() ([]Packet, error) {
 
 // output turns what x264 returned into a packet, dropping parameter sets
 // and delimiters, which belong in the decoder configuration.
-func (e *H264) output(size int32) []Packet {
+func (e *H264) output(size int32) ([]Packet, error) {
 	if size <= 0 {
-		return nil
+		return nil, nil
 	}
 	nals := e.nalList()
 	if len(nals) == 0 {
-		return nil
+		return nil, nil
 	}
 	// x264 lays the payloads out back to back; keep that buffer when
 	// nothing has to go.
@@ -536,7 +547,10 @@ func (e *H264) output(size int32) []Packet {
 		DTS:        mediatime.Duration(out.IDts+e.delay, e.tbNum, e.tbDen),
 		Keyframe:   out.BKeyframe != 0,
 	}
-	return e.out[:]
+	if err := e.adopt(&e.out[0]); err != nil {
+		return nil, err
+	}
+	return e.out[:], nil
 }
 
 // kbit converts bit/s (or bits) to x264's kbit/s, rounding to nearest.

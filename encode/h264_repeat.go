@@ -1,0 +1,277 @@
+package encode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/bluenviron/mediacommon/pkg/codecs/h264"
+	"github.com/gen2brain/x264-go/x264c"
+
+	"github.com/golivecast/golivecast/internal/mediatime"
+)
+
+// repeater joins skip frames of its own to x264's stream: it knows the
+// stream's parameter sets, the frame_num and reference status of the
+// last picture, and by how much frame_num of x264's later pictures must
+// be moved to follow the skip frames it inserted.
+type repeater struct {
+	on  bool   // the stream can take skip frames
+	why string // why not, when !on
+
+	slice  skipSlice
+	writer skipWriter
+	mask   uint32 // MaxFrameNum - 1
+
+	// keyint is x264's GOP length in pictures. x264 counts only the
+	// pictures it encodes, so once a GOP holds skip frames the encoder
+	// asks for the next IDR itself, at the same picture count.
+	keyint   int
+	sinceKey int // pictures sent since the last IDR, that one included; 0 before the first
+	skipsGOP int // skip frames in the current GOP
+
+	offset       uint32 // added to x264's frame_num, modulo MaxFrameNum
+	lastFrameNum uint32 // frame_num of the last picture sent, as sent
+	lastRef      bool   // the last picture sent is a reference picture
+
+	// filler: x264 pads to the bitrate (CBR), and skip frames are padded
+	// to their share of it too. credit is what skip frames may still
+	// send, in bits times FrameRate.Num, so that shares of a fractional
+	// byte add up exactly.
+	filler bool
+	credit int64
+
+	scratch []byte // slice headers being read or rewritten
+	au      []byte // the access unit returned: a skip frame, or x264's rewritten
+}
+
+// setupRepeats decides, once x264 is open, whether this stream can take
+// skip frames, from x264's actual parameters and its SPS and PPS.
+func (e *H264) setupRepeats(actual *x264c.Param, sps, ppsNAL []byte) {
+	r := &e.rep
+	r.filler = actual.Rc.BFiller != 0
+	r.keyint = int(actual.IKeyintMax)
+	r.why = e.skipUnsupported(actual, sps, ppsNAL)
+	r.on = r.why == ""
+}
+
+func (e *H264) skipUnsupported(actual *x264c.Param, spsNAL, ppsNAL []byte) string {
+	switch {
+	case actual.IBframe > 0:
+		return fmt.Sprintf("%d B-frames (pictures are reordered)", actual.IBframe)
+	case e.opts.Timestamped:
+		return "timestamped mode (x264 holds each picture until the next one comes)"
+	case actual.IKeyintMax <= 1:
+		return "every picture is a keyframe"
+	}
+	var sps h264.SPS
+	if err := sps.Unmarshal(spsNAL); err != nil {
+		return fmt.Sprintf("x264's SPS: %v", err)
+	}
+	if sps.MaxNumRefFrames != 1 {
+		// A skip frame takes the place of the last picture in the
+		// decoder's references; with more than one, x264's later
+		// pictures would find the older ones at other indices. x264's
+		// presets ultrafast to veryfast use one.
+		return fmt.Sprintf("%d reference frames (preset %s; ultrafast, superfast and veryfast use one)", sps.MaxNumRefFrames, e.opts.Preset)
+	}
+	p, err := parsePPS(ppsNAL)
+	if err != nil {
+		return fmt.Sprintf("x264's PPS: %v", err)
+	}
+	s, err := newSkipSlice(&sps, &p)
+	if err != nil {
+		return err.Error()
+	}
+	e.rep.slice = s
+	e.rep.mask = 1<<s.Log2MaxFrameNum - 1
+	return ""
+}
+
+// SkipFrames reports whether Repeat can send repeated pictures as skip
+// frames on this encoder, and if not, why: Repeat then encodes them with
+// x264.
+func (e *H264) SkipFrames() (bool, string) { return e.rep.on, e.rep.why }
+
+// Repeat sends again the picture last given to Encode (or Repeat), at
+// pts. img must show that same picture: Repeat reads it only when x264
+// has to encode it.
+//
+// When it can, Repeat writes an all-skip P frame itself instead of
+// calling x264 (ITU-T H.264 7.3.3, 7.3.4): every macroblock is P_Skip
+// with a zero motion vector, so the decoder copies the last picture
+// exactly, for a few bytes and almost no CPU. The packet has Skip set; it
+// is a reference picture (a decoder's next picture refers to it in place
+// of the one it repeats), so Disposable is false. x264's later pictures
+// have their frame_num moved to follow it. Under constant bitrate with
+// filler (see H264Options.NoFiller), the skip frame carries a filler NAL
+// unit that brings it to its share of the bitrate, as x264 pads its own
+// pictures, so the bitrate stays constant and x264's model of the decoder
+// buffer stays true.
+//
+// x264 encodes the repeat instead, as Encode does, when a keyframe is due
+// (every KeyframeInterval of pictures, repeats included, or after
+// ForceKeyframe), when the picture before was not a reference picture,
+// when x264 holds pictures back, and on streams where skip frames are not
+// possible at all (SkipFrames says why: B-frames, timestamped mode, more
+// than one reference frame).
+//
+// Like Encode, it returns the packets completed by this call, valid until
+// the next call.
+func (e *H264) Repeat(img image.Image, pts time.Duration) ([]Packet, error) {
+	if !e.skipNow() {
+		return e.Encode(img, pts)
+	}
+	ticks, err := e.checkInput(img, pts)
+	if err != nil {
+		return nil, err
+	}
+	r := &e.rep
+	r.slice.FrameNum = (r.lastFrameNum + 1) & r.mask
+
+	au := append(r.au[:0], 0, 0, 0, 0)
+	au, err = r.writer.appendNAL(au, &r.slice)
+	if err != nil {
+		return nil, err
+	}
+	binary.BigEndian.PutUint32(au, uint32(len(au)-4))
+	if r.filler {
+		au = r.pad(au, e.cbrBitrate(), e.opts.FrameRate)
+	}
+	r.au = au
+
+	r.offset = (r.offset + 1) & r.mask
+	r.lastFrameNum, r.lastRef = r.slice.FrameNum, true
+	r.sinceKey++
+	r.skipsGOP++
+	e.lastPTS = ticks
+	d := mediatime.Duration(ticks, e.tbNum, e.tbDen)
+	e.out[0] = Packet{Data: au, PTS: d, DTS: d, Skip: true}
+	return e.out[:], nil
+}
+
+// skipNow says whether the next repeat can be a skip frame.
+func (e *H264) skipNow() bool {
+	r := &e.rep
+	return r.on && !e.closed && e.started && r.lastRef && !e.forceKey && !r.keyDue() &&
+		e.x264.encoderDelayedFrames(e.enc) == 0
+}
+
+// keyDue says whether the next picture starts a GOP: x264 would decide so
+// itself had it seen the skip frames.
+func (r *repeater) keyDue() bool { return r.skipsGOP > 0 && r.sinceKey >= r.keyint }
+
+// cbrBitrate is the bitrate, in bit/s, that x264's constant-bitrate model
+// fills the decoder's buffer at: the VBV maximum rate in x264's whole
+// kbit/s. It is read from the options in force, which a change of
+// bitrate at run time must keep current.
+func (e *H264) cbrBitrate() int64 { return int64(kbit(e.opts.MaxBitrate)) * 1000 }
+
+// fillerNALMin is the smallest filler data NAL unit with its length:
+// 4 bytes of length, the header byte and the trailing bits.
+const fillerNALMin = 4 + 2
+
+// pad appends to au, a skip frame, a filler NAL unit that brings it to
+// its share of bitrate for one frame at rate, counting what earlier skip
+// frames sent above or below theirs.
+func (r *repeater) pad(au []byte, bitrate int64, rate Rational) []byte {
+	num := int64(rate.Num)
+	r.credit += bitrate * int64(rate.Den) // one frame's share, in bits * num
+	// At most one frame's share is carried over, so that a change of
+	// bitrate is followed at once.
+	r.credit = min(r.credit, 2*bitrate*int64(rate.Den))
+	share := r.credit / (8 * num) // whole bytes
+	if fill := share - int64(len(au)); fill >= fillerNALMin {
+		n := len(au)
+		au = append(au, 0, 0, 0, 0)
+		au = appendFiller(au, int(fill)-4)
+		binary.BigEndian.PutUint32(au[n:], uint32(fill-4))
+	}
+	r.credit -= int64(len(au)) * 8 * num
+	return au
+}
+
+// checkInput validates a picture and its time as Encode does, returning
+// the time in ticks.
+func (e *H264) checkInput(img image.Image, pts time.Duration) (int64, error) {
+	if e.closed {
+		return 0, ErrClosed
+	}
+	if img == nil {
+		return 0, ErrNilImage
+	}
+	b := img.Bounds()
+	if b.Dx() != e.opts.Width || b.Dy() != e.opts.Height {
+		return 0, fmt.Errorf("%w: got %dx%d, configured %dx%d", ErrImageSize, b.Dx(), b.Dy(), e.opts.Width, e.opts.Height)
+	}
+	if pts < 0 {
+		return 0, fmt.Errorf("%w: negative PTS %v", ErrConfig, pts)
+	}
+	ticks := e.toTicks(pts)
+	if e.started && ticks <= e.lastPTS {
+		return 0, fmt.Errorf("encode: PTS %v does not come after the previous picture's (%v)", pts, mediatime.Duration(e.lastPTS, e.tbNum, e.tbDen))
+	}
+	return ticks, nil
+}
+
+// adopt follows a packet x264 produced: its IDR and reference status, its
+// frame_num, and, once skip frames have been inserted since the last IDR,
+// the packet is rewritten with every slice's frame_num moved to follow
+// them.
+func (e *H264) adopt(p *Packet) error {
+	r := &e.rep
+	if !r.on {
+		return nil
+	}
+	data := p.Data
+	var first = true
+	var rewritten []byte
+	if r.offset != 0 && !p.Keyframe {
+		rewritten = r.au[:0]
+	}
+	for len(data) >= 4 {
+		n := int(binary.BigEndian.Uint32(data))
+		if n > len(data)-4 || n == 0 {
+			return fmt.Errorf("%w: x264 returned a NAL unit of %d bytes in %d", ErrEncoder, n, len(data)-4)
+		}
+		nal := data[4 : 4+n]
+		data = data[4+n:]
+		t := nal[0] & 0x1f
+		if t != 1 && t != 5 {
+			if rewritten != nil {
+				rewritten = binary.BigEndian.AppendUint32(rewritten, uint32(n))
+				rewritten = append(rewritten, nal...)
+			}
+			continue
+		}
+		s, scratch, err := parseSliceStart(r.scratch, nal, r.slice.Log2MaxFrameNum)
+		r.scratch = scratch
+		if err != nil {
+			return fmt.Errorf("%w: x264's slice: %v", ErrEncoder, err)
+		}
+		if first && s.IDR {
+			r.offset, r.sinceKey, r.skipsGOP = 0, 0, 0
+		}
+		frameNum := (s.FrameNum + r.offset) & r.mask
+		if rewritten != nil {
+			at := len(rewritten)
+			rewritten = append(rewritten, 0, 0, 0, 0)
+			rewritten, r.scratch, err = appendWithFrameNum(rewritten, r.scratch, nal, s, r.slice.Log2MaxFrameNum, frameNum)
+			if err != nil {
+				return fmt.Errorf("%w: x264's slice: %v", ErrEncoder, err)
+			}
+			binary.BigEndian.PutUint32(rewritten[at:], uint32(len(rewritten)-at-4))
+		}
+		if first {
+			r.lastFrameNum, r.lastRef = frameNum, s.RefIdc != 0
+			r.sinceKey++
+			first = false
+		}
+	}
+	if rewritten != nil {
+		r.au = rewritten
+		p.Data = rewritten
+	}
+	return nil
+}
