@@ -328,6 +328,10 @@ func (e *H264) open() error {
 		// picture timing SEI of their own.
 		if kbit(o.MaxBitrate) == kbit(o.Bitrate) && !o.NoFiller {
 			param.Rc.BFiller = 1
+			// The decoder's buffer starts full rather than 90% full: the
+			// first keyframe then leaves no more of it to refill than
+			// the next ones, and the first seconds send the bitrate too.
+			param.Rc.FVbvBufferInit = 1
 		}
 	} else {
 		param.Rc.IRcMethod = x264c.RcCrf

@@ -35,12 +35,10 @@ type repeater struct {
 	lastFrameNum uint32 // frame_num of the last picture sent, as sent
 	lastRef      bool   // the last picture sent is a reference picture
 
-	// filler: x264 pads to the bitrate (CBR), and skip frames are padded
-	// to their share of it too. credit is what skip frames may still
-	// send, in bits times FrameRate.Num, so that shares of a fractional
-	// byte add up exactly.
+	// filler: x264 pads to the bitrate (CBR); vbv follows the decoder's
+	// buffer through the skip frames as well (h264_vbv.go).
 	filler bool
-	credit int64
+	vbv    vbvModel
 
 	scratch []byte // slice headers being read or rewritten
 	au      []byte // the access unit returned: a skip frame, or x264's rewritten
@@ -51,6 +49,7 @@ type repeater struct {
 func (e *H264) setupRepeats(actual *x264c.Param, sps, ppsNAL []byte) {
 	r := &e.rep
 	r.filler = actual.Rc.BFiller != 0
+	r.vbv.init = min(max(float64(actual.Rc.FVbvBufferInit), 0), 1)
 	r.keyint = int(actual.IKeyintMax)
 	r.why = e.skipUnsupported(actual, sps, ppsNAL)
 	r.on = r.why == ""
@@ -105,10 +104,10 @@ func (e *H264) SkipFrames() (bool, string) { return e.rep.on, e.rep.why }
 // is a reference picture (a decoder's next picture refers to it in place
 // of the one it repeats), so Disposable is false. x264's later pictures
 // have their frame_num moved to follow it. Under constant bitrate with
-// filler (see H264Options.NoFiller), the skip frame carries a filler NAL
-// unit that brings it to its share of the bitrate, as x264 pads its own
-// pictures, so the bitrate stays constant and x264's model of the decoder
-// buffer stays true.
+// filler (see H264Options.NoFiller), skip frames are padded as x264 pads
+// its own pictures: once the decoder's buffer is full, each carries a
+// filler NAL unit up to its share of the bitrate, so that the bitrate
+// stays constant through a still picture (see vbvModel).
 //
 // x264 encodes the repeat instead, as Encode does, when a keyframe is due
 // (every KeyframeInterval of pictures, repeats included, or after
@@ -137,7 +136,7 @@ func (e *H264) Repeat(img image.Image, pts time.Duration) ([]Packet, error) {
 	}
 	binary.BigEndian.PutUint32(au, uint32(len(au)-4))
 	if r.filler {
-		au = r.pad(au, e.cbrBitrate(), e.opts.FrameRate)
+		au = appendFillerNAL(au, e.vbvFill(len(au)))
 	}
 	r.au = au
 
@@ -161,36 +160,6 @@ func (e *H264) skipNow() bool {
 // keyDue says whether the next picture starts a GOP: x264 would decide so
 // itself had it seen the skip frames.
 func (r *repeater) keyDue() bool { return r.skipsGOP > 0 && r.sinceKey >= r.keyint }
-
-// cbrBitrate is the bitrate, in bit/s, that x264's constant-bitrate model
-// fills the decoder's buffer at: the VBV maximum rate in x264's whole
-// kbit/s. It is read from the options in force, which a change of
-// bitrate at run time must keep current.
-func (e *H264) cbrBitrate() int64 { return int64(kbit(e.opts.MaxBitrate)) * 1000 }
-
-// fillerNALMin is the smallest filler data NAL unit with its length:
-// 4 bytes of length, the header byte and the trailing bits.
-const fillerNALMin = 4 + 2
-
-// pad appends to au, a skip frame, a filler NAL unit that brings it to
-// its share of bitrate for one frame at rate, counting what earlier skip
-// frames sent above or below theirs.
-func (r *repeater) pad(au []byte, bitrate int64, rate Rational) []byte {
-	num := int64(rate.Num)
-	r.credit += bitrate * int64(rate.Den) // one frame's share, in bits * num
-	// At most one frame's share is carried over, so that a change of
-	// bitrate is followed at once.
-	r.credit = min(r.credit, 2*bitrate*int64(rate.Den))
-	share := r.credit / (8 * num) // whole bytes
-	if fill := share - int64(len(au)); fill >= fillerNALMin {
-		n := len(au)
-		au = append(au, 0, 0, 0, 0)
-		au = appendFiller(au, int(fill)-4)
-		binary.BigEndian.PutUint32(au[n:], uint32(fill-4))
-	}
-	r.credit -= int64(len(au)) * 8 * num
-	return au
-}
 
 // checkInput validates a picture and its time as Encode does, returning
 // the time in ticks.
@@ -272,6 +241,18 @@ func (e *H264) adopt(p *Packet) error {
 	if rewritten != nil {
 		r.au = rewritten
 		p.Data = rewritten
+	}
+	if r.filler {
+		// x264 padded the picture by its own model of the decoder's
+		// buffer, which has not seen the skip frames: what overflows the
+		// buffer as sent is padded here.
+		if fill := e.vbvFill(len(p.Data)); fill > 0 {
+			if rewritten == nil {
+				r.au = append(r.au[:0], p.Data...)
+			}
+			r.au = appendFillerNAL(r.au, fill)
+			p.Data = r.au
+		}
 	}
 	return nil
 }

@@ -70,9 +70,14 @@ func TestRepeat(t *testing.T) {
 		for _, o := range []H264Options{
 			{Profile: "high", Width: 320, Height: 240},
 			{Profile: "main", Preset: "ultrafast", Width: 160, Height: 96},
-			{Profile: "high", Width: 320, Height: 240, Threads: 4, Bitrate: 300 * Kbps}, // x264 cuts each picture into slices
-			{Profile: "high", Width: 160, Height: 120, Bitrate: 300 * Kbps, NoFiller: true},
-			{Profile: "baseline", Width: 176, Height: 144, Bitrate: 200 * Kbps, FrameRate: Rational{30000, 1001}},
+			// x264 cuts each picture into slices.
+			{Profile: "high", Width: 320, Height: 240, Threads: 4},
+			// With a bitrate, one thread: x264's sliced threads under VBV
+			// are not repeatable (two encoders fed the same pictures
+			// differ), and there would be no x264 alone to compare with.
+			{Profile: "high", Width: 320, Height: 240, Threads: 1, Bitrate: 300 * Kbps},
+			{Profile: "high", Width: 160, Height: 120, Threads: 1, Bitrate: 300 * Kbps, NoFiller: true},
+			{Profile: "baseline", Width: 176, Height: 144, Threads: 1, Bitrate: 200 * Kbps, FrameRate: Rational{30000, 1001}},
 		} {
 			name := fmt.Sprintf("%s/%s/%dx%d/threads %d/%d kbit", o.Profile, o.Preset, o.Width, o.Height, o.Threads, o.Bitrate/Kbps)
 			if o.NoFiller {
@@ -101,7 +106,7 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	// x264 alone, given the pictures x264 encoded in a.
 	b := openH264(t, x, o)
 	var pb []Packet
-	skips, wantSkips := 0, 0
+	skips, wantSkips, fullShare := 0, 0, 0
 	for i, p := range pa {
 		if i > 0 && !s.changed(i) && i%keyint != 0 {
 			wantSkips++
@@ -117,10 +122,13 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 			if p.Keyframe || p.Disposable || s.changed(i) || i%keyint == 0 {
 				t.Errorf("picture %d: skip frame, keyframe %v, disposable %v", i, p.Keyframe, p.Disposable)
 			}
-			if o.Bitrate > 0 && !o.NoFiller {
-				share := float64(a.cbrBitrate()) / 8 / fps.Float()
-				if d := float64(len(p.Data)) - share; d < -1 || d > 1 {
-					t.Errorf("picture %d: skip frame of %d bytes, share of the bitrate %.1f", i, len(p.Data), share)
+			// With filler, a skip frame is padded up to its share of the
+			// bitrate once the decoder's buffer has refilled.
+			if share := float64(a.cbrBitrate()) / 8 / fps.Float(); o.Bitrate > 0 && !o.NoFiller {
+				if d := float64(len(p.Data)) - share; d > 1 {
+					t.Errorf("picture %d: skip frame of %d bytes, above its share of the bitrate %.1f", i, len(p.Data), share)
+				} else if d > -1 {
+					fullShare++
 				}
 			} else if len(p.Data) > 40 {
 				t.Errorf("picture %d: skip frame of %d bytes without filler", i, len(p.Data))
@@ -140,6 +148,9 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	}
 	if skips != wantSkips {
 		t.Errorf("%d skip frames, want %d (every repeat but those on keyframes)", skips, wantSkips)
+	}
+	if o.Bitrate > 0 && !o.NoFiller && fullShare < skips/3 {
+		t.Errorf("only %d of %d skip frames carry their share of the bitrate", fullShare, skips)
 	}
 
 	pathA, pathB := writeFLV(t, a.DecoderConfig(), pa), writeFLV(t, b.DecoderConfig(), pb)
