@@ -17,6 +17,13 @@
 // Audio time comes from the count of samples, video time from the frame
 // index (or the frame's own timestamp in timestamped mode), and both start
 // at zero together.
+//
+// A picture shown again is sent as a skip frame, a few bytes instead of an
+// x264 encode, whenever the publisher knows it is the same: on a live
+// stream, a frame for which the source had nothing new in time (counted in
+// Stats.FramesRepeated), and a frame the source marks
+// capture.Frame.Unchanged. It never compares pixels. Stats.SkipFrames
+// counts them; see encode.H264.Repeat for the few repeats x264 encodes.
 package rtmpsrc
 
 import (

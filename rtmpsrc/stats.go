@@ -42,8 +42,16 @@ type Stats struct {
 	// Keyframes counts IDR packets muxed.
 	Keyframes int64
 	// FramesRepeated counts frame ticks where the source had nothing new
-	// in time and the last picture was encoded again.
+	// in time and the last picture was sent again.
 	FramesRepeated int64
+	// SkipFrames counts repeated pictures sent as skip frames: a few
+	// bytes, before any CBR filler, written by golivecast instead of an
+	// x264 encode (see encode.H264.Repeat). The repeats are those of
+	// FramesRepeated and the frames a source marked
+	// capture.Frame.Unchanged; x264 encodes the few that fall on a
+	// keyframe, and all of them on streams that cannot take skip frames
+	// (encode.H264.SkipFrames).
+	SkipFrames int64
 	// FramesDropped counts pictures not sent, by reason, summed over the
 	// destinations.
 	FramesDropped map[DropReason]int64
@@ -143,6 +151,7 @@ type pipelineStats struct {
 	audioPackets, silence                    atomic.Int64
 	bytes                                    atomic.Int64
 	lastVideo, lastAudio                     atomic.Int64
+	skipFrames                               atomic.Int64
 }
 
 // destinationStats are one destination's counters.
@@ -187,6 +196,7 @@ func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
 		FramesOut:       s.framesOut.Load(),
 		Keyframes:       s.keyframes.Load(),
 		FramesRepeated:  s.repeated.Load(),
+		SkipFrames:      s.skipFrames.Load(),
 		FramesDropped:   map[DropReason]int64{},
 		AudioPackets:    s.audioPackets.Load(),
 		SilenceInserted: time.Duration(s.silence.Load()),
