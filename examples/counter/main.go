@@ -303,8 +303,8 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 	if final {
 		end = "\n"
 	}
-	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
-		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, drops,
+	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s frames=%d repeated=%d skipframes=%d drops=%d silence=%v reconnects=%d%s",
+		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate/1000, st.FramesOut, st.FramesRepeated, st.SkipFrames, drops,
 		st.SilenceInserted.Round(time.Millisecond), st.Reconnects, end)
 }
 
