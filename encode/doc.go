@@ -24,10 +24,12 @@
 // its SPS and PPS (CAVLC or CABAC, frame_num width, weighted prediction,
 // deblocking control), and x264's later pictures have their frame_num
 // moved to follow it. Keyframes still come every KeyframeInterval of
-// pictures, repeats included: a repeat that falls on one is encoded by
-// x264. Streams with B-frames, in timestamped mode, or with more than one
-// reference frame (presets slower than veryfast) have their repeats
-// encoded by x264; H264.SkipFrames says which applies.
+// pictures, repeats included: a repeat that falls on one is x264's IDR
+// picture of that same picture sent again when x264 has encoded nothing
+// since, and is encoded by x264 otherwise. Streams with B-frames, in
+// timestamped mode, or with more than one reference frame (presets slower
+// than veryfast) have their repeats encoded by x264; H264.SkipFrames says
+// which applies.
 //
 // # Constant bitrate
 //

@@ -34,9 +34,17 @@ type repeater struct {
 	offset       uint32 // added to x264's frame_num, modulo MaxFrameNum
 	lastFrameNum uint32 // frame_num of the last picture sent, as sent
 	lastRef      bool   // the last picture sent is a reference picture
+	x264FrameNum uint32 // frame_num of x264's last picture, as x264 wrote it
 
-	// filler: x264 pads to the bitrate (CBR); vbv follows the decoder's
-	// buffer through the skip frames as well (h264_vbv.go).
+	// idr holds the slices of x264's last picture while it is an IDR
+	// picture that nothing x264 encoded has followed (h264_idr.go).
+	idr      []byte
+	idrValid bool
+
+	// The decoder's buffer (h264_vbv.go), followed when x264 has one
+	// (a MaxBitrate): filler says x264 pads to the bitrate (CBR), and
+	// so do the skip frames.
+	vbvOn  bool
 	filler bool
 	vbv    vbvModel
 
@@ -49,6 +57,7 @@ type repeater struct {
 func (e *H264) setupRepeats(actual *x264c.Param, sps, ppsNAL []byte) {
 	r := &e.rep
 	r.filler = actual.Rc.BFiller != 0
+	r.vbvOn = actual.Rc.IVbvMaxBitrate > 0 && actual.Rc.IVbvBufferSize > 0
 	r.vbv.init = min(max(float64(actual.Rc.FVbvBufferInit), 0), 1)
 	r.keyint = int(actual.IKeyintMax)
 	r.why = e.skipUnsupported(actual, sps, ppsNAL)
@@ -109,16 +118,21 @@ func (e *H264) SkipFrames() (bool, string) { return e.rep.on, e.rep.why }
 // filler NAL unit up to its share of the bitrate, so that the bitrate
 // stays constant through a still picture (see vbvModel).
 //
-// x264 encodes the repeat instead, as Encode does, when a keyframe is due
-// (every KeyframeInterval of pictures, repeats included, or after
-// ForceKeyframe), when the picture before was not a reference picture,
-// when x264 holds pictures back, and on streams where skip frames are not
-// possible at all (SkipFrames says why: B-frames, timestamped mode, more
-// than one reference frame).
+// A keyframe is due every KeyframeInterval of pictures, repeats
+// included, and after ForceKeyframe. A repeat that falls on one is x264's
+// last IDR picture sent again, when that is x264's last picture and shows
+// this one (h264_idr.go), and otherwise encoded by x264. x264 also
+// encodes the repeat, as Encode does, when the picture before was not a
+// reference picture, when x264 holds pictures back, and on streams where
+// skip frames are not possible at all (SkipFrames says why: B-frames,
+// timestamped mode, more than one reference frame).
 //
 // Like Encode, it returns the packets completed by this call, valid until
 // the next call.
 func (e *H264) Repeat(img image.Image, pts time.Duration) ([]Packet, error) {
+	if e.resendNow() {
+		return e.resendIDR(img, pts)
+	}
 	if !e.skipNow() {
 		return e.Encode(img, pts)
 	}
@@ -135,9 +149,7 @@ func (e *H264) Repeat(img image.Image, pts time.Duration) ([]Packet, error) {
 		return nil, err
 	}
 	binary.BigEndian.PutUint32(au, uint32(len(au)-4))
-	if r.filler {
-		au = appendFillerNAL(au, e.vbvFill(len(au)))
-	}
+	au = e.pass(au)
 	r.au = au
 
 	r.offset = (r.offset + 1) & r.mask
@@ -233,20 +245,21 @@ func (e *H264) adopt(p *Packet) error {
 			binary.BigEndian.PutUint32(rewritten[at:], uint32(len(rewritten)-at-4))
 		}
 		if first {
-			r.lastFrameNum, r.lastRef = frameNum, s.RefIdc != 0
+			r.lastFrameNum, r.lastRef, r.x264FrameNum = frameNum, s.RefIdc != 0, s.FrameNum
 			r.sinceKey++
 			first = false
 		}
 	}
+	r.keepIDR(p)
 	if rewritten != nil {
 		r.au = rewritten
 		p.Data = rewritten
 	}
-	if r.filler {
+	if r.vbvOn {
 		// x264 padded the picture by its own model of the decoder's
 		// buffer, which has not seen the skip frames: what overflows the
 		// buffer as sent is padded here.
-		if fill := e.vbvFill(len(p.Data)); fill > 0 {
+		if fill := e.vbvTake(len(p.Data)); fill > 0 {
 			if rewritten == nil {
 				r.au = append(r.au[:0], p.Data...)
 			}
@@ -255,4 +268,13 @@ func (e *H264) adopt(p *Packet) error {
 		}
 	}
 	return nil
+}
+
+// pass runs an access unit golivecast writes through the model of the
+// decoder's buffer, padding it under CBR.
+func (e *H264) pass(au []byte) []byte {
+	if !e.rep.vbvOn {
+		return au
+	}
+	return appendFillerNAL(au, e.vbvTake(len(au)))
 }

@@ -90,7 +90,9 @@ func TestRepeat(t *testing.T) {
 
 func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	o.KeyframeInterval = time.Second
-	s := stillSchedule{n: 100, changes: []int{1, 2, 40, 41, 70, 71, 72, 73, 95}}
+	// Runs of repeats over two keyframes (30: x264 encodes it; 60: its
+	// IDR picture is sent again), and over one after x264's pictures (90).
+	s := stillSchedule{n: 100, changes: []int{1, 2, 75, 76, 95}}
 	draw := func(i int) image.Image { return pattern(o.Width, o.Height, i) }
 	a := openH264(t, x, o)
 	if ok, why := a.SkipFrames(); !ok {
@@ -107,6 +109,8 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	b := openH264(t, x, o)
 	var pb []Packet
 	skips, wantSkips, fullShare := 0, 0, 0
+	resent := map[int]bool{}
+	var lastIDR []byte
 	for i, p := range pa {
 		if i > 0 && !s.changed(i) && i%keyint != 0 {
 			wantSkips++
@@ -136,6 +140,13 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 			continue
 		}
 		if p.Keyframe {
+			// x264's last IDR picture sent again, or a new one.
+			if idr := idrSlices(t, p.Data); bytes.Equal(idr, lastIDR) {
+				resent[i] = true
+				continue
+			} else {
+				lastIDR = idr
+			}
 			b.ForceKeyframe()
 		}
 		pk, err := b.Encode(draw(lastChange(s, i)), p.PTS)
@@ -148,6 +159,9 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	}
 	if skips != wantSkips {
 		t.Errorf("%d skip frames, want %d (every repeat but those on keyframes)", skips, wantSkips)
+	}
+	if !resent[60] || len(resent) != 1 {
+		t.Errorf("IDR pictures sent again at %v, want at 60", resent)
 	}
 	if o.Bitrate > 0 && !o.NoFiller && fullShare < skips/3 {
 		t.Errorf("only %d of %d skip frames carry their share of the bitrate", fullShare, skips)
@@ -164,9 +178,9 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	j := 0
 	for i, p := range pa {
 		switch {
-		case p.Skip:
+		case p.Skip || resent[i]:
 			if !bytes.Equal(fa[i], fa[i-1]) {
-				t.Fatalf("skip frame %d differs from the picture it repeats", i)
+				t.Fatalf("repeat %d (skip frame %v) differs from the picture it repeats", i, p.Skip)
 			}
 		default:
 			if !bytes.Equal(fa[i], fb[j]) {
@@ -178,6 +192,17 @@ func repeat(t *testing.T, x *x264Lib, o H264Options) {
 	if multi := checkFrameNums(t, pathA, len(pa)); o.Threads > 1 && multi == 0 {
 		t.Fatal("no picture of x264's has more than one slice")
 	}
+}
+
+// idrSlices returns the IDR slices of an access unit, with their lengths.
+func idrSlices(t testing.TB, au []byte) []byte {
+	var b []byte
+	for _, nal := range avccNALs(t, au) {
+		if nal[0]&0x1f == 5 {
+			b = append(b, nal...)
+		}
+	}
+	return b
 }
 
 // lastChange is the picture shown at i: the last new one.

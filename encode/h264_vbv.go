@@ -3,12 +3,13 @@ package encode
 import "encoding/binary"
 
 // vbvModel is the decoder's buffer (the VBV, or the HRD's coded picture
-// buffer, ITU-T H.264 Annex C) under constant bitrate, for the stream as
-// sent: x264's pictures and the skip frames between them. It is x264's
-// own model (ratecontrol.c, update_vbv), run over every access unit: the
+// buffer, ITU-T H.264 Annex C), for the stream as sent: x264's pictures
+// and the access units golivecast writes between them. It is x264's own
+// model (ratecontrol.c, update_vbv), run over every access unit: the
 // buffer starts rc.f_vbv_buffer_init full; each picture takes its bits
-// out and one frame interval of the bitrate comes in; what would overflow
-// the buffer is sent as filler.
+// out and one frame interval of the maximum bitrate comes in; under CBR
+// what would overflow the buffer is sent as filler, otherwise the buffer
+// simply stays full.
 //
 // x264 runs that model over its pictures only. During a run of skip
 // frames the buffer refills with the model here, as it would between
@@ -35,21 +36,38 @@ func (e *H264) cbrBitrate() int64 { return int64(kbit(e.opts.MaxBitrate)) * 1000
 // 4 bytes of length, the header byte and the trailing bits.
 const fillerNALMin = 4 + 2
 
-// vbvFill runs the model over an access unit of size bytes and returns
-// how many bytes of filler it must carry, length prefix included: 0, or
-// at least fillerNALMin.
-func (e *H264) vbvFill(size int) int {
-	v := &e.rep.vbv
+// vbvBuffer is the buffer's size, in bits times FrameRate.Num, as x264
+// sets it: at least one frame of the bitrate.
+func (e *H264) vbvBuffer() int64 {
 	num, den := int64(e.opts.FrameRate.Num), int64(e.opts.FrameRate.Den)
 	rate := e.cbrBitrate()
-	// x264 makes the buffer hold at least one frame.
 	buffer := max(int64(kbit(e.opts.BufferSize))*1000, rate*den/num) * num
-	if !v.started {
+	if v := &e.rep.vbv; !v.started {
 		v.level, v.started = int64(float64(buffer)*v.init), true
 	}
+	return buffer
+}
+
+// vbvRoom says whether the buffer holds an access unit of size bytes now.
+func (e *H264) vbvRoom(size int) bool {
+	e.vbvBuffer()
+	return e.rep.vbv.level >= 8*int64(size)*int64(e.opts.FrameRate.Num)
+}
+
+// vbvTake runs the model over an access unit of size bytes and returns
+// how many bytes of filler it must carry, length prefix included: 0, or
+// under CBR at least fillerNALMin.
+func (e *H264) vbvTake(size int) int {
+	v := &e.rep.vbv
+	num, den := int64(e.opts.FrameRate.Num), int64(e.opts.FrameRate.Den)
+	buffer := e.vbvBuffer()
 	v.level = max(v.level-8*int64(size)*num, 0) // an underflow is x264's to avoid
-	v.level = min(v.level+rate*den, buffer+rate*den)
+	v.level += e.cbrBitrate() * den
 	if v.level <= buffer {
+		return 0
+	}
+	if !e.rep.filler {
+		v.level = buffer
 		return 0
 	}
 	fill := max((v.level-buffer+8*num-1)/(8*num), fillerNALMin)

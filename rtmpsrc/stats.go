@@ -48,8 +48,9 @@ type Stats struct {
 	// bytes, before any CBR filler, written by golivecast instead of an
 	// x264 encode (see encode.H264.Repeat). The repeats are those of
 	// FramesRepeated and the frames a source marked
-	// capture.Frame.Unchanged; x264 encodes the few that fall on a
-	// keyframe, and all of them on streams that cannot take skip frames
+	// capture.Frame.Unchanged; those that fall on a keyframe are sent as
+	// one (x264's last IDR picture again, or a new one), and all of them
+	// go to x264 on streams that cannot take skip frames
 	// (encode.H264.SkipFrames).
 	SkipFrames int64
 	// FramesDropped counts pictures not sent, by reason, summed over the
