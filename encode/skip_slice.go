@@ -3,6 +3,7 @@ package encode
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bluenviron/mediacommon/pkg/codecs/h264"
 )
@@ -202,9 +203,16 @@ func (sw *skipWriter) cabacData(s *skipSlice) []byte {
 // bytes, header and trailing bits included (size >= 2): 0xFF bytes need
 // no emulation prevention.
 func appendFiller(dst []byte, size int) []byte {
-	dst = append(dst, byte(h264.NALUTypeFillerData)) // nal_ref_idc 0
-	for range size - 2 {
-		dst = append(dst, 0xff)
+	n := len(dst)
+	dst = slices.Grow(dst, size)[:n+size]
+	dst[n] = byte(h264.NALUTypeFillerData) // nal_ref_idc 0
+	ff := dst[n+1 : n+size-1]
+	if len(ff) > 0 {
+		ff[0] = 0xff
+		for k := 1; k < len(ff); k *= 2 { // doubling copies: memmove, not a byte loop
+			copy(ff[k:], ff[:k])
+		}
 	}
-	return append(dst, 0x80) // rbsp_trailing_bits
+	dst[n+size-1] = 0x80 // rbsp_trailing_bits
+	return dst
 }

@@ -439,3 +439,17 @@ func decodeErrors(t testing.TB, path string) string {
 	errs := runCombined(t, "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-")
 	return string(bytes.TrimSpace(errs))
 }
+
+// TestAppendFiller: a filler data NAL unit (7.3.2.7) of exactly the size
+// asked for: the header, 0xFF bytes, the trailing bits.
+func TestAppendFiller(t *testing.T) {
+	for _, size := range []int{2, 3, 4, 9, 1000, 10413} {
+		got := appendFiller([]byte{0xaa}, size)
+		if len(got) != 1+size || got[0] != 0xaa || got[1] != 0x0c || got[size] != 0x80 {
+			t.Fatalf("size %d: % x…", size, got[:min(len(got), 8)])
+		}
+		if ff := got[2:size]; len(bytes.Trim(ff, "\xff")) != 0 {
+			t.Fatalf("size %d: filler bytes other than 0xFF", size)
+		}
+	}
+}
