@@ -423,3 +423,37 @@ func TestRepeatAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestX264SlicedThreadsVBVNotRepeatable proves why TestRepeat compares
+// with x264 alone only on one thread when there is a bitrate: with sliced
+// threads (tune zerolatency, Threads > 1) and VBV rate control, two
+// encoders fed the same pictures do not write the same stream, although
+// x264's b_deterministic is on. Should this test fail, x264 has become
+// repeatable there and TestRepeat can cover that case too.
+func TestX264SlicedThreadsVBVNotRepeatable(t *testing.T) {
+	forEachX264(t, func(t *testing.T, x *x264Lib) {
+		o := H264Options{Width: 320, Height: 240, Threads: 4, Bitrate: 300 * Kbps}
+		for pair := range 20 {
+			a, b := openH264(t, x, o), openH264(t, x, o)
+			for i := range 10 {
+				img := pattern(320, 240, i)
+				pa, err := a.Encode(img, time.Duration(i)*time.Second/30)
+				if err != nil {
+					t.Fatal(err)
+				}
+				da := bytes.Clone(pa[0].Data)
+				pb, err := b.Encode(img, time.Duration(i)*time.Second/30)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(da, pb[0].Data) {
+					t.Logf("pair %d differs at picture %d", pair, i)
+					return
+				}
+			}
+			a.Close()
+			b.Close()
+		}
+		t.Fatal("20 pairs of encoders wrote the same streams: x264 is repeatable with sliced threads under VBV")
+	})
+}
