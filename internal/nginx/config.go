@@ -26,7 +26,7 @@ pid %s;
 error_log %s info;
 
 events {
-    worker_connections 64;
+    worker_connections 1024;
 }
 
 rtmp {

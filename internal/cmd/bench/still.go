@@ -139,7 +139,8 @@ type manyResult struct {
 	Want       int64   `json:"frames_wanted"`
 	SkipFrames int64   `json:"skip_frames"`
 	Dropped    int64   `json:"dropped"`
-	MaxLag     float64 `json:"max_lag_ms"` // media time behind the wall clock, worst stream, worst moment
+	MaxLag     float64 `json:"max_lag_ms"`    // media time behind the wall clock, worst stream, worst moment
+	SteadyLag  float64 `json:"steady_lag_ms"` // the same, once every stream has run 2 s
 	Wall       float64 `json:"wall_s"`
 	NginxCPU   float64 `json:"nginx_cpu_s"`
 	Cards      int     `json:"cards"`
@@ -231,7 +232,7 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 		})
 	}
 	// The lag of each stream, sampled while they run.
-	var maxLag time.Duration
+	var maxLag, steadyLag time.Duration
 	stop := make(chan struct{})
 	var lagWG sync.WaitGroup
 	lagWG.Go(func() {
@@ -253,7 +254,11 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 				if st.FramesOut == 0 || st.FramesOut >= frames {
 					continue
 				}
-				maxLag = max(maxLag, time.Since(s.pub.StartedAt())-st.MediaTime)
+				since := time.Since(s.pub.StartedAt())
+				maxLag = max(maxLag, since-st.MediaTime)
+				if time.Since(start) > 2*time.Second+time.Duration(n)*5*time.Millisecond {
+					steadyLag = max(steadyLag, since-st.MediaTime)
+				}
 			}
 		}
 	})
@@ -261,7 +266,8 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 	close(stop)
 	lagWG.Wait()
 	res := &manyResult{Streams: n, Want: frames * int64(n), MaxLag: float64(maxLag) / float64(time.Millisecond),
-		Wall: time.Since(start).Seconds(), Cards: cards}
+		SteadyLag: float64(steadyLag) / float64(time.Millisecond),
+		Wall:      time.Since(start).Seconds(), Cards: cards}
 	for i, s := range streams {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("stream %d: %w", i, errs[i])
@@ -321,14 +327,14 @@ func runStreams(counts []int, runs int, d time.Duration) error {
 				return fmt.Errorf("worker output %q: %w", out.String(), err)
 			}
 			r.NginxCPU = (procCPU(ng.PID()) - ng0).Seconds()
-			fmt.Fprintf(os.Stderr, "bench: %d streams, run %d: cpu %.2fs (%.0f%% of one core), peak RSS %s (at the end %s: Go heap in use %s, Go runtime %s), frames %d of %d, %d skip frames, %d dropped, lag at most %.0f ms, wall %.1fs, nginx %.2fs\n",
-				n, i+1, r.CPU, 100*r.CPU/d.Seconds(), mb(r.HWM), mb(r.RSS), mb(r.GoHeap), mb(r.GoSys), r.Frames, r.Want, r.SkipFrames, r.Dropped, r.MaxLag, r.Wall, r.NginxCPU)
+			fmt.Fprintf(os.Stderr, "bench: %d streams, run %d: cpu %.2fs (%.0f%% of one core), peak RSS %s (at the end %s: Go heap in use %s, Go runtime %s), frames %d of %d, %d skip frames, %d dropped, lag at most %.0f ms (%.0f ms after the start), wall %.1fs, nginx %.2fs\n",
+				n, i+1, r.CPU, 100*r.CPU/d.Seconds(), mb(r.HWM), mb(r.RSS), mb(r.GoHeap), mb(r.GoSys), r.Frames, r.Want, r.SkipFrames, r.Dropped, r.MaxLag, r.SteadyLag, r.Wall, r.NginxCPU)
 			results[n] = append(results[n], &r)
 		}
 	}
 	fmt.Printf("\nStill cards at %s 30 fps, a new one every 10 s, %v of media, medians of %d runs (%s):\n\n",
 		sizeArg(), d, runs, x264Build)
-	fmt.Println("| streams | CPU (s) | of one core | peak RSS (MiB) | RSS per stream (MiB) | frames sent | skip frames | dropped | worst lag (ms) | nginx CPU (s) |")
+	fmt.Println("| streams | CPU (s) | of one core | peak RSS (MiB) | RSS per stream (MiB) | frames sent | skip frames | dropped | worst lag (ms), start / after | nginx CPU (s) |")
 	fmt.Println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	var base *manyResult
 	for _, n := range counts {
@@ -349,12 +355,13 @@ func runStreams(counts []int, runs int, d time.Duration) error {
 			base = &manyResult{Streams: n, HWM: int64(hwm)}
 		}
 		cpu := med(func(r *manyResult) float64 { return r.CPU })
-		fmt.Printf("| %d | %.2f | %.0f%% | %.0f | %s | %.0f of %d | %.0f | %.0f | %.0f | %.2f |\n",
+		fmt.Printf("| %d | %.2f | %.0f%% | %.0f | %s | %.0f of %d | %.0f | %.0f | %.0f / %.0f | %.2f |\n",
 			n, cpu, 100*cpu/d.Seconds(), hwm/1024, per,
 			med(func(r *manyResult) float64 { return float64(r.Frames) }), rs[0].Want,
 			med(func(r *manyResult) float64 { return float64(r.SkipFrames) }),
 			med(func(r *manyResult) float64 { return float64(r.Dropped) }),
 			med(func(r *manyResult) float64 { return r.MaxLag }),
+			med(func(r *manyResult) float64 { return r.SteadyLag }),
 			med(func(r *manyResult) float64 { return r.NginxCPU }))
 	}
 	return nil
