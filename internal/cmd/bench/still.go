@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golivecast/golivecast/capture"
@@ -37,10 +38,12 @@ import (
 //
 // -streams runs one worker process with n such streams at once, each a
 // still card at 1280x720 30 fps with silence for sound, a new card every
-// 10 s (the streams' changes spread over those 10 s), all to one
-// nginx-rtmp that records nothing; and reports whether the process keeps
-// them in real time: every frame sent, none dropped, and how far the
-// slowest stream's media time fell behind the wall clock.
+// 10 s, all to one nginx-rtmp that records nothing; the streams start
+// spread over 2 s, one keyframe interval, and their cards change spread
+// over 10 s, as independent streams do. It reports whether the process
+// keeps them in real time: every frame sent, none dropped, and how far
+// the slowest stream's media time fell behind the wall clock, over the
+// whole run and once all have run 2 s.
 
 // runStillMode is the worker of the still and still-x264 modes.
 func runStillMode(r *result, url string, d time.Duration, frames int, sc *scene.Scene, skip bool) error {
@@ -144,6 +147,7 @@ type manyResult struct {
 	Wall       float64 `json:"wall_s"`
 	NginxCPU   float64 `json:"nginx_cpu_s"`
 	Cards      int     `json:"cards"`
+	OtherCPU   float64 `json:"other_cpu_s"` // the machine's busy time not ours or nginx's
 }
 
 // runManyStill is the worker of -streams: n still-card streams at once.
@@ -161,10 +165,11 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 		return cloneRGBA(sc.Draw(k * 300))
 	}
 	type stream struct {
-		pub  *rtmpsrc.Publisher
-		push *capture.VideoPush
+		pub   *rtmpsrc.Publisher
+		push  *capture.VideoPush
+		ended atomic.Bool // its picture is over: no more lag to sample
 	}
-	streams := make([]stream, n)
+	streams := make([]*stream, n)
 	for i := range streams {
 		push := capture.NewVideoPush()
 		if err := push.WriteVideo(card(i)); err != nil {
@@ -180,7 +185,7 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		streams[i] = stream{pub, push}
+		streams[i] = &stream{pub: pub, push: push}
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -190,6 +195,10 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 	for i, s := range streams {
 		wg.Go(func() {
 			defer s.pub.Close()
+			// Streams that start together have their keyframes together
+			// forever: they start spread over one keyframe interval, as
+			// streams started independently are.
+			time.Sleep(2 * time.Second * time.Duration(i) / time.Duration(n))
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -218,6 +227,7 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 				case <-timer.C:
 				}
 				if !time.Now().Before(end) {
+					s.ended.Store(true)
 					s.push.Close()
 					<-done
 					return
@@ -251,12 +261,12 @@ func runManyStill(url string, n int, d time.Duration) (*manyResult, error) {
 					continue
 				}
 				st := s.pub.Stats()
-				if st.FramesOut == 0 || st.FramesOut >= frames {
+				if st.FramesOut == 0 || s.ended.Load() {
 					continue
 				}
 				since := time.Since(s.pub.StartedAt())
 				maxLag = max(maxLag, since-st.MediaTime)
-				if time.Since(start) > 2*time.Second+time.Duration(n)*5*time.Millisecond {
+				if time.Since(start) > 4*time.Second {
 					steadyLag = max(steadyLag, since-st.MediaTime)
 				}
 			}
@@ -313,7 +323,7 @@ func runStreams(counts []int, runs int, d time.Duration) error {
 		for _, n := range counts {
 			waitIdle(0.15, 5*time.Minute)
 			key++
-			ng0 := procCPU(ng.PID())
+			ng0, busy0 := procCPU(ng.PID()), machineBusy()
 			cmd := exec.Command(self, "-worker", "streams", "-streams", strconv.Itoa(n), "-duration", d.String(), "-size", sizeArg(),
 				"-threads", fmt.Sprint(x264Threads), fmt.Sprintf("-nofiller=%v", noFiller),
 				"-url", fmt.Sprintf("rtmp://%s/live/s%d", ng.Addr(), key))
@@ -327,15 +337,16 @@ func runStreams(counts []int, runs int, d time.Duration) error {
 				return fmt.Errorf("worker output %q: %w", out.String(), err)
 			}
 			r.NginxCPU = (procCPU(ng.PID()) - ng0).Seconds()
-			fmt.Fprintf(os.Stderr, "bench: %d streams, run %d: cpu %.2fs (%.0f%% of one core), peak RSS %s (at the end %s: Go heap in use %s, Go runtime %s), frames %d of %d, %d skip frames, %d dropped, lag at most %.0f ms (%.0f ms after the start), wall %.1fs, nginx %.2fs\n",
-				n, i+1, r.CPU, 100*r.CPU/d.Seconds(), mb(r.HWM), mb(r.RSS), mb(r.GoHeap), mb(r.GoSys), r.Frames, r.Want, r.SkipFrames, r.Dropped, r.MaxLag, r.SteadyLag, r.Wall, r.NginxCPU)
+			r.OtherCPU = max(0, (machineBusy()-busy0).Seconds()-r.CPU-r.NginxCPU)
+			fmt.Fprintf(os.Stderr, "bench: %d streams, run %d: cpu %.2fs (%.0f%% of one core), peak RSS %s (at the end %s: Go heap in use %s, Go runtime %s), frames %d of %d, %d skip frames, %d dropped, lag at most %.0f ms (%.0f ms after the start), wall %.1fs, nginx %.2fs, others %.2fs\n",
+				n, i+1, r.CPU, 100*r.CPU/d.Seconds(), mb(r.HWM), mb(r.RSS), mb(r.GoHeap), mb(r.GoSys), r.Frames, r.Want, r.SkipFrames, r.Dropped, r.MaxLag, r.SteadyLag, r.Wall, r.NginxCPU, r.OtherCPU)
 			results[n] = append(results[n], &r)
 		}
 	}
 	fmt.Printf("\nStill cards at %s 30 fps, a new one every 10 s, %v of media, medians of %d runs (%s):\n\n",
 		sizeArg(), d, runs, x264Build)
-	fmt.Println("| streams | CPU (s) | of one core | peak RSS (MiB) | RSS per stream (MiB) | frames sent | skip frames | dropped | worst lag (ms), start / after | nginx CPU (s) |")
-	fmt.Println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Println("| streams | CPU (s) | of one core | peak RSS (MiB) | RSS per stream (MiB) | frames sent | skip frames | dropped | worst lag (ms), start / after | nginx CPU (s) | other load (CPU s) |")
+	fmt.Println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	var base *manyResult
 	for _, n := range counts {
 		rs := results[n]
@@ -355,14 +366,15 @@ func runStreams(counts []int, runs int, d time.Duration) error {
 			base = &manyResult{Streams: n, HWM: int64(hwm)}
 		}
 		cpu := med(func(r *manyResult) float64 { return r.CPU })
-		fmt.Printf("| %d | %.2f | %.0f%% | %.0f | %s | %.0f of %d | %.0f | %.0f | %.0f / %.0f | %.2f |\n",
+		fmt.Printf("| %d | %.2f | %.0f%% | %.0f | %s | %.0f of %d | %.0f | %.0f | %.0f / %.0f | %.2f | %.2f |\n",
 			n, cpu, 100*cpu/d.Seconds(), hwm/1024, per,
 			med(func(r *manyResult) float64 { return float64(r.Frames) }), rs[0].Want,
 			med(func(r *manyResult) float64 { return float64(r.SkipFrames) }),
 			med(func(r *manyResult) float64 { return float64(r.Dropped) }),
 			med(func(r *manyResult) float64 { return r.MaxLag }),
 			med(func(r *manyResult) float64 { return r.SteadyLag }),
-			med(func(r *manyResult) float64 { return r.NginxCPU }))
+			med(func(r *manyResult) float64 { return r.NginxCPU }),
+			med(func(r *manyResult) float64 { return r.OtherCPU }))
 	}
 	return nil
 }
