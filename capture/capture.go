@@ -7,6 +7,25 @@
 //
 // A source ends by returning io.EOF. Any other error ends the stream with
 // that error.
+//
+// # Pictures that do not change
+//
+// A picture shown again costs almost nothing when the publisher knows it
+// is the same: it sends a skip frame, a few bytes that tell the decoder to
+// show the last picture again, instead of encoding it (see
+// encode.H264.Repeat). The publisher knows in two cases, and never guesses
+// from the pixels, which a producer may have changed in place, nor from
+// the image pointer, which a producer may reuse for a new picture:
+//
+//   - its own repeats: a newest-only source (VideoPush, Latest) that has
+//     nothing new when a frame is due, or any source that is late on a
+//     live stream, leaves the last picture on screen for that frame;
+//   - a producer's word: a Frame with Unchanged set (Images: fn returns
+//     Unchanged) is the picture of the frame before, unchanged since.
+//
+// A program that draws only when something happens, such as a bot or a
+// dashboard, gets both for free with VideoPush: it writes a picture when
+// there is a new one, and writes nothing in between.
 package capture
 
 import (
@@ -26,6 +45,12 @@ type Frame struct {
 	// PTS is the media time of the frame when the producer stamps its own
 	// frames (timestamped mode). It is ignored in constant-frame-rate mode.
 	PTS time.Duration
+	// Unchanged says the picture is, pixel for pixel, the one of the
+	// source's previous frame: the publisher shows that picture again
+	// without reading Image, which may be nil, and sends it as a skip
+	// frame where it can. Set it only when the producer knows nothing
+	// changed; the first frame of a source must carry an image.
+	Unchanged bool
 }
 
 // VideoSource yields frames. ReadFrame blocks until the next frame is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +48,40 @@ func TestImagesContext(t *testing.T) {
 	}
 	if called {
 		t.Error("fn called despite the cancelled context")
+	}
+}
+
+// TestImagesUnchanged: fn returning Unchanged gives a frame marked
+// Unchanged, with no image; frame 0 cannot be one.
+func TestImagesUnchanged(t *testing.T) {
+	ctx := testContext(t)
+	src := Images(func(i int) image.Image {
+		switch {
+		case i == 4:
+			return nil
+		case i%2 == 1:
+			return Unchanged
+		}
+		return uniform(1, 1, uint8(10+i))
+	})
+	for i := range 4 {
+		f, err := src.ReadFrame(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Unchanged != (i%2 == 1) || (f.Image == nil) != f.Unchanged {
+			t.Errorf("frame %d: unchanged %v, image %v", i, f.Unchanged, f.Image)
+		}
+	}
+	if _, err := src.ReadFrame(ctx); err != io.EOF {
+		t.Fatalf("after nil: %v", err)
+	}
+
+	first := Images(func(int) image.Image { return Unchanged })
+	if _, err := first.ReadFrame(ctx); !errors.Is(err, ErrNilImage) || !strings.Contains(err.Error(), "frame 0") {
+		t.Fatalf("frame 0 Unchanged: %v", err)
+	}
+	if _, err := first.ReadFrame(ctx); err != io.EOF {
+		t.Fatalf("after the error: %v", err)
 	}
 }

@@ -61,6 +61,11 @@ func (l *LatestSource) run(ctx context.Context, src VideoSource) {
 			}
 			return
 		}
+		if f.Unchanged {
+			// Nothing new: the newest picture stays the one pending or
+			// last read, and the publisher repeats it on its own.
+			continue
+		}
 		if f.Image == nil {
 			l.setErr(fmt.Errorf("%w: wrapped source returned frame %d without an image", ErrNilImage, n))
 			return

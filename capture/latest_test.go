@@ -172,3 +172,32 @@ func TestLatestWithImages(t *testing.T) {
 		t.Fatalf("ReadFrame = %v, want io.EOF", err)
 	}
 }
+
+// TestLatestUnchanged: frames the wrapped source marks Unchanged are not
+// new pictures: the newest stays pending, and none is superseded by them.
+func TestLatestUnchanged(t *testing.T) {
+	ctx := testContext(t)
+	img := uniform(8, 8, 7)
+	i := 0
+	l := Latest(VideoSourceFunc(func(ctx context.Context) (Frame, error) {
+		i++
+		switch {
+		case i > 6:
+			return Frame{}, io.EOF
+		case i == 1:
+			return Frame{Image: img}, nil
+		}
+		return Frame{Unchanged: true}, nil
+	}))
+	defer l.Close()
+	f, err := l.ReadFrame(ctx)
+	if err != nil || f.Unchanged || level(f.Image) != 7 {
+		t.Fatalf("first frame: %+v, %v", f, err)
+	}
+	if _, err := l.ReadFrame(ctx); err != io.EOF {
+		t.Fatalf("after the source ended: %v (unchanged frames are not new pictures)", err)
+	}
+	if s := l.Stats(); s.Written != 1 || s.Superseded != 0 {
+		t.Fatalf("Stats() = %+v, want 1 written, none superseded", s)
+	}
+}

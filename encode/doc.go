@@ -19,6 +19,31 @@
 // scaled and centred on black bars (FitLetterbox, the default), scaled to
 // fill the frame (FitStretch), or refused (FitReject).
 //
+// # Repeated pictures
+//
+// H264.Repeat sends the last picture again. Where it can, it writes a P
+// picture in which every macroblock is skipped (ITU-T H.264 7.3.3,
+// 7.3.4) instead of calling x264: the decoder copies the last picture
+// exactly, the frame is a few bytes long (before any filler) and costs
+// almost no CPU. The slice is written for the stream x264 set up, from
+// its SPS and PPS (CAVLC or CABAC, frame_num width, weighted prediction,
+// deblocking control), and x264's later pictures have their frame_num
+// moved to follow it. Keyframes still come every KeyframeInterval of
+// pictures, repeats included: a repeat that falls on one is x264's IDR
+// picture of that same picture sent again when x264 has encoded nothing
+// since, and is encoded by x264 otherwise. Streams with B-frames, in
+// timestamped mode, or with more than one reference frame (presets slower
+// than veryfast) have their repeats encoded by x264; H264.SkipFrames says
+// which applies.
+//
+// # Constant bitrate
+//
+// With Bitrate set and MaxBitrate equal to it, x264 pads the stream with
+// filler data to the bitrate, as OBS's CBR does, so that a simple or
+// still picture still sends the bitrate ingest platforms expect; skip
+// frames are padded to their share too. H264Options.NoFiller turns this
+// off.
+//
 // # Which x264
 //
 // x264-go bundles x264's C sources, built without assembly, so every

@@ -49,9 +49,10 @@ type H264Options struct {
 	CRF float64
 	// Bitrate is the target bitrate in bit/s, like every bitrate in
 	// golivecast (2500 * Kbps is 2.5 Mbit/s). When set, rate control is
-	// ABR bounded by the VBV (MaxBitrate, BufferSize), which is the
-	// constant-bitrate mode ingest platforms ask for. It defaults to 0
-	// (CRF).
+	// ABR bounded by the VBV (MaxBitrate, BufferSize); with MaxBitrate
+	// equal to it, as by default, the stream is padded to a constant
+	// bitrate (see NoFiller), which is what ingest platforms ask for. It
+	// defaults to 0 (CRF).
 	Bitrate int
 	// MaxBitrate is the VBV maximum rate in bit/s. It defaults to
 	// Bitrate.
@@ -59,6 +60,16 @@ type H264Options struct {
 	// BufferSize is the VBV buffer in bits. It defaults to MaxBitrate
 	// (one second).
 	BufferSize int
+	// NoFiller turns off the padding of a constant-bitrate stream. When
+	// Bitrate is set and MaxBitrate equals it (CBR, what ingest platforms
+	// ask for), x264 pads each picture with filler data (ITU-T H.264
+	// 7.3.2.7) wherever the picture alone would leave the bitrate short,
+	// so that the stream sends Bitrate over any second or two even when
+	// the picture is simple or still, as OBS's CBR does; repeated
+	// pictures sent as skip frames are padded the same way (see
+	// H264.Repeat). Decoders discard the filler. It defaults to false:
+	// padding on. With NoFiller a simple picture sends less than Bitrate.
+	NoFiller bool
 
 	// KeyframeInterval is the distance between IDR frames; scene-cut
 	// keyframes are off so the GOP is fixed. It defaults to 2 s.
@@ -134,6 +145,9 @@ type x264Mem struct {
 // units, so B-frames and AVCC output work. It is not safe for concurrent
 // use.
 type H264 struct {
+	// opts are the options in force. A change of bitrate at run time
+	// must update them: the filler of skip frames follows
+	// opts.MaxBitrate (cbrBitrate).
 	opts   H264Options
 	x264   *x264Lib // every x264 call goes to this library
 	enc    *x264c.T
@@ -148,12 +162,18 @@ type H264 struct {
 
 	config      []byte
 	bufferRatio float64 // BufferSize over Bitrate as opened, which SetBitrate keeps
+	// stripFiller drops x264's filler from the next picture: after a
+	// step down its model holds more than the smaller buffer and sends
+	// the excess as filler at once (SetBitrate).
+	stripFiller bool
 	forceKey    bool
 	closed      bool
 
 	ySize, cSize int
 	out          [1]Packet
 	buf          []byte
+
+	rep repeater // skip frames for repeated pictures (h264_repeat.go)
 }
 
 // NewH264 opens an encoder on the x264 library X264Info describes. On
@@ -250,6 +270,17 @@ func (e *H264) open() error {
 		param.Rc.IBitrate = kbit(o.Bitrate)
 		param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
 		param.Rc.IVbvBufferSize = kbit(o.BufferSize)
+		// Padding without NAL HRD signalling (i_nal_hrd), as OBS pads:
+		// x264 refuses to change VBV parameters at run time once HRD is
+		// signalled (ratecontrol.c), and skip frames would then need
+		// picture timing SEI of their own.
+		if kbit(o.MaxBitrate) == kbit(o.Bitrate) && !o.NoFiller {
+			param.Rc.BFiller = 1
+			// The decoder's buffer starts full rather than 90% full: the
+			// first keyframe then leaves no more of it to refill than
+			// the next ones, and the first seconds send the bitrate too.
+			param.Rc.FVbvBufferInit = 1
+		}
 	} else {
 		param.Rc.IRcMethod = x264c.RcCrf
 		param.Rc.FRfConstant = float32(o.CRF)
@@ -313,6 +344,7 @@ func (e *H264) open() error {
 		return err
 	}
 	e.config = cfg
+	e.setupRepeats(&actual, sps, pps)
 	return nil
 }
 
@@ -356,27 +388,14 @@ func (e *H264) ForceKeyframe() { e.forceKey = true }
 // x264 holds pictures back (lookahead, B-frames), which is not an error.
 // The returned slice and data are valid until the next call.
 func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
-	if e.closed {
-		return nil, ErrClosed
-	}
-	if img == nil {
-		return nil, ErrNilImage
-	}
-	b := img.Bounds()
-	if b.Dx() != e.opts.Width || b.Dy() != e.opts.Height {
-		return nil, fmt.Errorf("%w: got %dx%d, configured %dx%d", ErrImageSize, b.Dx(), b.Dy(), e.opts.Width, e.opts.Height)
-	}
-	if pts < 0 {
-		return nil, fmt.Errorf("%w: negative PTS %v", ErrConfig, pts)
-	}
-	ticks := e.toTicks(pts)
-	if e.started && ticks <= e.lastPTS {
-		return nil, fmt.Errorf("encode: PTS %v does not come after the previous picture's (%v)", pts, mediatime.Duration(e.lastPTS, e.tbNum, e.tbDen))
+	ticks, err := e.checkInput(img, pts)
+	if err != nil {
+		return nil, err
 	}
 
 	pic := e.mem.picIn
 	pic.IType = x264c.TypeAuto
-	if e.forceKey {
+	if e.forceKey || e.rep.keyDue() {
 		pic.IType = x264c.TypeIdr
 	}
 	pic.IPts = ticks
@@ -399,7 +418,7 @@ func (e *H264) Encode(img image.Image, pts time.Duration) ([]Packet, error) {
 	e.forceKey = false
 	e.started = true
 	e.lastPTS = ticks
-	return e.output(ret), nil
+	return e.output(ret)
 }
 
 // convert fills the encoder's own I420 picture in C memory from any
@@ -434,8 +453,8 @@ func (e *H264) Flush() ([]Packet, error) {
 		if ret < 0 {
 			return nil, fmt.Errorf("%w: x264_encoder_encode (flush) returned %d", ErrEncoder, ret)
 		}
-		if pkts := e.output(ret); len(pkts) > 0 {
-			return pkts, nil
+		if pkts, err := e.output(ret); len(pkts) > 0 || err != nil {
+			return pkts, err
 		}
 	}
 	return nil, nil
@@ -443,22 +462,25 @@ func (e *H264) Flush() ([]Packet, error) {
 
 // output turns what x264 returned into a packet, dropping parameter sets
 // and delimiters, which belong in the decoder configuration.
-func (e *H264) output(size int32) []Packet {
+func (e *H264) output(size int32) ([]Packet, error) {
 	if size <= 0 {
-		return nil
+		return nil, nil
 	}
 	nals := e.nalList()
 	if len(nals) == 0 {
-		return nil
+		return nil, nil
 	}
 	// x264 lays the payloads out back to back; keep that buffer when
 	// nothing has to go.
 	data := unsafe.Slice((*byte)(nals[0].PPayload), int(size))
+	drop := func(t int32) bool {
+		return t == x264c.NalSps || t == x264c.NalPps || t == x264c.NalAud || t == nalFiller && e.stripFiller
+	}
 	for _, n := range nals {
-		if n.IType == x264c.NalSps || n.IType == x264c.NalPps || n.IType == x264c.NalAud {
+		if drop(n.IType) {
 			e.buf = e.buf[:0]
 			for _, n := range nals {
-				if n.IType != x264c.NalSps && n.IType != x264c.NalPps && n.IType != x264c.NalAud {
+				if !drop(n.IType) {
 					e.buf = append(e.buf, unsafe.Slice((*byte)(n.PPayload), int(n.IPayload))...)
 				}
 			}
@@ -466,6 +488,7 @@ func (e *H264) output(size int32) []Packet {
 			break
 		}
 	}
+	e.stripFiller = false
 	disposable := true
 	for _, n := range nals {
 		if (n.IType == x264c.NalSlice || n.IType == x264c.NalSliceIdr) && n.IRefIdc != x264c.NalPriorityDisposable {
@@ -480,8 +503,17 @@ func (e *H264) output(size int32) []Packet {
 		DTS:        mediatime.Duration(out.IDts+e.delay, e.tbNum, e.tbDen),
 		Keyframe:   out.BKeyframe != 0,
 	}
-	return e.out[:]
+	if err := e.adopt(&e.out[0]); err != nil {
+		return nil, err
+	}
+	return e.out[:], nil
 }
+
+// nalFiller is the type x264 gives its filler data NAL units: NAL_FILLER,
+// 12 as in ITU-T H.264 Table 7-1. x264-go's x264c.NalFiller is 10: its
+// Go mirror counts the enumeration with iota and misses x264.h's explicit
+// "= 12" (TestNalFillerType).
+const nalFiller = 12
 
 // kbit converts bit/s (or bits) to x264's kbit/s, rounding to nearest.
 func kbit(b int) int32 { return int32((b + 500) / 1000) }

@@ -54,6 +54,13 @@ func (e *H264) SetBitrate(bps int) error {
 	if ret := e.x264.encoderReconfig(e.enc, &p); ret < 0 {
 		return fmt.Errorf("%w: x264_encoder_reconfig to %d bit/s returned %d", ErrEncoder, bps, ret)
 	}
+	// x264's model of the decoder's buffer, full under CBR with filler,
+	// keeps what it held above the new, smaller size and sends it as
+	// filler with the next picture (ratecontrol.c, update_vbv): on a link
+	// too slow for the old rate, a burst of nothing. That filler is
+	// dropped; the model here clamps its own level (vbvBuffer), and the
+	// two agree again from then on.
+	e.stripFiller = buffer < o.BufferSize && p.Rc.BFiller != 0
 	// The encoder's rates live in its options, one place for every
 	// reader (Options, and whatever sizes its output by the bitrate).
 	o.Bitrate, o.MaxBitrate, o.BufferSize = bps, maxRate, buffer

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/gen2brain/x264-go/x264c"
 )
 
 // TestSetBitrate encodes noise, which spends whatever bitrate it is
@@ -108,4 +110,33 @@ func TestSetBitrateRefused(t *testing.T) {
 	if err := abr.SetBitrate(500); !errors.Is(err, ErrConfig) {
 		t.Errorf("500 bit/s: %v, want ErrConfig", err)
 	}
+}
+
+// TestNalFillerType proves that x264-go's x264c.NalFiller is not the type
+// x264 gives its filler data (12, ITU-T H.264 Table 7-1), which is why
+// encode has its own constant, and that x264's filler NAL units carry 12.
+func TestNalFillerType(t *testing.T) {
+	if x264c.NalFiller == 12 {
+		t.Log("x264c.NalFiller is 12 now: the workaround (nalFiller) can go")
+	}
+	forEachX264(t, func(t *testing.T, x *x264Lib) {
+		e, err := newH264(H264Options{Width: 64, Height: 64, Preset: "ultrafast", Bitrate: 500 * Kbps}, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		img := image.NewGray(image.Rect(0, 0, 64, 64))
+		seen := map[int32]bool{}
+		for i := range 10 {
+			if _, err := e.Encode(img, time.Duration(i)*time.Second/30); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range e.nalList() {
+				seen[n.IType] = true
+			}
+		}
+		if !seen[nalFiller] || seen[x264c.NalFiller] {
+			t.Errorf("NAL types from a padded still picture %v: want filler as %d, none as x264c.NalFiller (%d)", seen, nalFiller, x264c.NalFiller)
+		}
+	})
 }

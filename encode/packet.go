@@ -26,6 +26,11 @@ type Packet struct {
 	// references (nal_ref_idc 0 in every slice): dropping it harms no
 	// other frame. A congested sender drops these first.
 	Disposable bool
+	// Skip is true for an H.264 access unit that repeats the previous
+	// picture as a skip frame written by golivecast rather than by x264
+	// (see H264.Repeat): a P picture in which every macroblock is
+	// skipped, a few bytes long before any filler.
+	Skip bool
 }
 
 // Rational is a frame rate as a fraction, such as 30000/1001.

@@ -230,6 +230,9 @@ func (p Platform) checkRate(vs []Violation, o encode.H264Options) []Violation {
 		case o.MaxBitrate != o.Bitrate:
 			vs = append(vs, p.violation("VideoEncoder.MaxBitrate", formatBitrate(o.MaxBitrate),
 				"differs from Bitrate %s: %s requires constant bitrate", formatBitrate(o.Bitrate), p.Name))
+		case o.NoFiller:
+			vs = append(vs, p.violation("VideoEncoder.NoFiller", "true",
+				"%s requires constant bitrate, and without filler a simple or still picture sends far less than Bitrate", p.Name))
 		}
 	}
 	if r, ok := p.bitrateRange(o.Width, o.Height, o.FrameRate.Float()); ok && o.Bitrate > 0 {

@@ -139,6 +139,8 @@ func TestPlatformCheck(t *testing.T) {
 			"VideoEncoder.Bitrate 12 Mbit/s: above Twitch's 6 Mbit/s maximum for 720p30 (Twitch Broadcasting Guidelines)"},
 		{"not constant", yt, func(c *rtmpsrc.Config) { c.VideoEncoder.MaxBitrate = 6 * encode.Mbps },
 			"VideoEncoder.MaxBitrate 6 Mbit/s: differs from Bitrate 4.5 Mbit/s: YouTube requires constant bitrate (YouTube Help: Choose live encoder settings, bitrates, and resolutions)"},
+		{"no filler", tw, func(c *rtmpsrc.Config) { c.VideoEncoder.NoFiller = true },
+			"VideoEncoder.NoFiller true: Twitch requires constant bitrate, and without filler a simple or still picture sends far less than Bitrate (Twitch Broadcasting Guidelines)"},
 		{"bitrate below the minimum", fb, func(c *rtmpsrc.Config) { c.VideoEncoder.Bitrate = 1 * encode.Mbps },
 			"VideoEncoder.Bitrate 1 Mbit/s: below Facebook Live's 1.5 Mbit/s minimum for 720p30 (Facebook Live Video API reference)"},
 		{"CRF", tw, func(c *rtmpsrc.Config) { c.VideoEncoder.Bitrate = 0 },

@@ -14,7 +14,13 @@
 // is due (capture.Due); a picture is copied into the publisher's own
 // 4:2:0 image before the source is asked for the next one. When a live
 // source has nothing new in time, the last picture is sent again, so the
-// stream keeps its constant frame rate. The audio side counts samples.
+// stream keeps its constant frame rate. A picture shown again is sent as
+// a skip frame, a few bytes instead of an x264 encode, whenever the
+// publisher knows it is the same: a frame for which a live source had
+// nothing new in time, and a frame the source marks
+// capture.Frame.Unchanged. It never compares pixels (Stats.Video counts
+// both; see encode.H264.Repeat for the repeats x264 encodes). The audio
+// side counts samples.
 //
 // One media clock stamps both tracks: media time starts at zero for both
 // when the stream starts, audio time is the count of samples, video time

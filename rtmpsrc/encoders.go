@@ -31,6 +31,9 @@ func openEncoders(cfg *Config, log *slog.Logger) (*encoders, error) {
 			return nil, err
 		}
 		e.h264 = h264
+		if ok, why := h264.SkipFrames(); !ok {
+			log.Info("rtmpsrc: repeated pictures are encoded by x264, not sent as skip frames", "why", why)
+		}
 		o := h264.Options()
 		e.meta.hasVideo, e.meta.width, e.meta.height = true, o.Width, o.Height
 		e.meta.frameRate = o.FrameRate.Float()

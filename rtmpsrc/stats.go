@@ -41,6 +41,14 @@ type VideoStats struct {
 	// Repeated counts frame ticks where the source had nothing new in
 	// time and the last picture was sent again.
 	Repeated int64
+	// SkipFrames counts repeated pictures sent as skip frames: a few
+	// bytes, before any CBR filler, written by golivecast instead of an
+	// x264 encode (see encode.H264.Repeat). The repeats are those of
+	// Repeated and the frames a source marked capture.Frame.Unchanged;
+	// those that fall on a keyframe are sent as one (x264's last IDR
+	// picture again, or a new one), and all of them go to x264 on streams
+	// that cannot take skip frames (encode.H264.SkipFrames).
+	SkipFrames int64
 	// OutOfOrder counts timestamped pictures dropped because they did
 	// not come after the previous one.
 	OutOfOrder int64
@@ -167,7 +175,7 @@ type pipelineStats struct {
 	mediaTime, bytesMuxed                        atomic.Int64
 	taken, repeated, outOfOrder, videoMuxed, idr atomic.Int64
 	audioMuxed, silence                          atomic.Int64
-	videoBitrate                                 atomic.Int64
+	videoBitrate, skipFrames                     atomic.Int64
 }
 
 func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
@@ -177,6 +185,7 @@ func (s *pipelineStats) snapshot(dests []DestinationStats) Stats {
 		Video: VideoStats{
 			Taken:         s.taken.Load(),
 			Repeated:      s.repeated.Load(),
+			SkipFrames:    s.skipFrames.Load(),
 			OutOfOrder:    s.outOfOrder.Load(),
 			Muxed:         s.videoMuxed.Load(),
 			Keyframes:     s.idr.Load(),

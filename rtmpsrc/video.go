@@ -88,9 +88,10 @@ func (v *videoLoop) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		same := !got // nothing new came: the last picture stays
 		if got {
 			var ok bool
-			if pts, ok, err = v.take(ctx, f, pts, i); err != nil {
+			if pts, ok, same, err = v.take(ctx, f, pts, i); err != nil {
 				return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
 			}
 			if !ok {
@@ -98,7 +99,7 @@ func (v *videoLoop) run(ctx context.Context) error {
 				continue
 			}
 		}
-		if err := v.encode(ctx, pts); err != nil {
+		if err := v.encode(ctx, pts, same); err != nil {
 			return fmt.Errorf("rtmpsrc: video frame %d: %w", i, err)
 		}
 	}
@@ -109,7 +110,7 @@ func (v *videoLoop) run(ctx context.Context) error {
 func (v *videoLoop) read(ctx context.Context) {
 	for {
 		f, err := v.src.ReadFrame(ctx)
-		if err == nil && f.Image == nil {
+		if err == nil && f.Image == nil && !f.Unchanged {
 			err = errors.New("rtmpsrc: video source returned a frame without an image")
 		}
 		if err != nil {
@@ -162,12 +163,14 @@ func (v *videoLoop) nextFrame(ctx context.Context, pts time.Duration, repeat *ti
 
 // take copies a picture the source gave for frame i into the loop's own
 // image, scaled to it when its size differs, and lets the reader go on,
-// to the picture of frame i+1. In
-// timestamped mode it returns the picture's time, and false for a picture
-// that does not come after the last one, which is dropped.
-func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration, i int64) (time.Duration, bool, error) {
+// to the picture of frame i+1. In timestamped mode it returns the
+// picture's time, and false for a picture that does not come after the
+// last one, which is dropped. A frame marked Unchanged leaves the loop's
+// picture as it is, and take says it is the same.
+func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration, i int64) (time.Duration, bool, bool, error) {
 	v.stats.taken.Add(1)
 	ok := true
+	same := f.Unchanged && v.lastPTS >= 0
 	var err error
 	if v.timestamped {
 		// The encoder counts in 90 kHz ticks: frames closer than one tick
@@ -177,7 +180,11 @@ func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration
 			v.stats.outOfOrder.Add(1)
 		}
 	}
-	if ok {
+	switch {
+	case !ok || same:
+	case f.Image == nil:
+		err = errors.New("the first frame is marked Unchanged and has no image")
+	default:
 		err = v.scaler.ToI420(v.own, f.Image)
 	}
 	if v.clock.live && !v.timestamped {
@@ -186,13 +193,15 @@ func (v *videoLoop) take(ctx context.Context, f capture.Frame, pts time.Duration
 	select {
 	case v.taken <- struct{}{}:
 	case <-ctx.Done():
-		return pts, false, ctx.Err()
+		return pts, false, false, ctx.Err()
 	}
-	return pts, ok, err
+	return pts, ok, same, err
 }
 
-// encode encodes the loop's picture at pts and sends the packets.
-func (v *videoLoop) encode(ctx context.Context, pts time.Duration) error {
+// encode encodes the loop's picture at pts and sends the packets. A
+// picture the same as the last one is sent as a repeat, a skip frame
+// where the encoder can.
+func (v *videoLoop) encode(ctx context.Context, pts time.Duration, same bool) error {
 	v.horizon.advance(pts + v.frame)
 	if v.keyframe.Swap(false) {
 		v.enc.ForceKeyframe()
@@ -205,9 +214,20 @@ func (v *videoLoop) encode(ctx context.Context, pts time.Duration) error {
 			v.stats.videoBitrate.Store(int64(r))
 		}
 	}
-	pkts, err := v.enc.Encode(v.own, pts)
+	var pkts []encode.Packet
+	var err error
+	if same {
+		pkts, err = v.enc.Repeat(v.own, pts)
+	} else {
+		pkts, err = v.enc.Encode(v.own, pts)
+	}
 	if err != nil {
 		return err
+	}
+	for _, p := range pkts {
+		if p.Skip {
+			v.stats.skipFrames.Add(1)
+		}
 	}
 	v.lastPTS = pts
 	return v.out.send(ctx, pkts)

@@ -3,7 +3,9 @@
 //     chat bot does: each message that arrives becomes a card (text drawn
 //     with golang.org/x/image/font, and an avatar), pushed once with
 //     capture.VideoPush; in between the program is idle, and the
-//     publisher repeats the last picture at a constant frame rate;
+//     publisher repeats the last picture at a constant frame rate, as
+//     skip frames of a few bytes that cost almost no CPU (skipframes=
+//     on the status line);
 //  2. make the sound on demand with an audio source of your own: silence,
 //     with a short chime that starts at the moment each card is shown
 //     (or capture.Silence, with -chime=false);
@@ -338,7 +340,8 @@ type statusLine struct {
 }
 
 // print shows how few pictures the bot draws (cards) against the frames
-// streamed, most of them repeats of the last picture.
+// streamed, most of them repeats of the last picture, sent as skip
+// frames.
 func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, shown *atomic.Int64, final bool) {
 	if st.BytesMuxed == 0 {
 		return // still connecting: a line of zeros would only bury an error
@@ -356,8 +359,8 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, shown *atomic.Int64, f
 		fps = float64(st.Video.Muxed-l.frames) / now.Sub(l.at).Seconds()
 	}
 	l.frames, l.at = st.Video.Muxed, now
-	fmt.Fprintf(w, "time=%s fps=%4.1f cards=%d frames=%d repeated=%d bitrate=%5.0fkbit/s%s",
-		mediaTime(st.MediaTime), fps, shown.Load(), st.Video.Muxed, st.Video.Repeated, st.Bitrate()/1000, end)
+	fmt.Fprintf(w, "time=%s fps=%4.1f cards=%d frames=%d repeated=%d skipframes=%d bitrate=%5.0fkbit/s%s",
+		mediaTime(st.MediaTime), fps, shown.Load(), st.Video.Muxed, st.Video.Repeated, st.Video.SkipFrames, st.Bitrate()/1000, end)
 }
 
 // mediaTime writes a media time as hh:mm:ss.mmm.

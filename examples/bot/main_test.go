@@ -187,6 +187,19 @@ func TestScript(t *testing.T) {
 		}
 	}
 	checkRecording(t, out, 3*testFPS)
+	// Between the cards the bot pushes nothing: the repeats of its
+	// picture go out as skip frames, all but those on a keyframe.
+	last := testkit.Lines(r.Stderr)
+	last = last[strings.LastIndex(last, "time="):]
+	var repeated, skips int
+	if i := strings.Index(last, " repeated="); i < 0 {
+		t.Fatalf("no repeated= in %q", last)
+	} else if _, err := fmt.Sscanf(last[i:], " repeated=%d skipframes=%d", &repeated, &skips); err != nil {
+		t.Fatalf("%q: %v", last, err)
+	}
+	if repeated < 3*testFPS-3 || skips < repeated-2 {
+		t.Errorf("%d frames repeated, %d of them as skip frames, in %d frames: %q", repeated, skips, 3*testFPS, last)
+	}
 
 	scripted := []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
 	cards, chimes := changes(t, out), chimeOnsets(t, out)

@@ -332,8 +332,8 @@ func (l *statusLine) print(w io.Writer, st rtmpsrc.Stats, final bool) {
 	if final {
 		end = "\n"
 	}
-	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s target=%dkbit/s delay=%4dms frames=%d repeated=%d drops=%d silence=%v reconnects=%d%s",
-		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate()/1000, st.Video.TargetBitrate/1000, delay.Milliseconds(), st.Video.Muxed, st.Video.Repeated, drops,
+	fmt.Fprintf(w, "time=%s fps=%4.1f bitrate=%6.0fkbit/s target=%dkbit/s delay=%4dms frames=%d repeated=%d skipframes=%d drops=%d silence=%v reconnects=%d%s",
+		scene.FormatMediaTime(st.MediaTime), fps, st.Bitrate()/1000, st.Video.TargetBitrate/1000, delay.Milliseconds(), st.Video.Muxed, st.Video.Repeated, st.Video.SkipFrames, drops,
 		st.Audio.SilenceInserted.Round(time.Millisecond), reconnects, end)
 }
 

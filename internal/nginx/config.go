@@ -26,7 +26,7 @@ pid %s;
 error_log %s info;
 
 events {
-    worker_connections 64;
+    worker_connections 1024;
 }
 
 rtmp {
@@ -40,13 +40,13 @@ rtmp {
 		filepath.Join(dir, "logs", "access.log"),
 		port)
 	for _, app := range opts.Apps {
-		fmt.Fprintf(&b, `
-        application %s {
-            live on;
-            record all;
+		fmt.Fprintf(&b, "\n        application %s {\n            live on;\n", app)
+		if !opts.NoRecord {
+			fmt.Fprintf(&b, `            record all;
             record_path %s;
             record_unique on;
-`, app, filepath.Join(dir, "records"))
+`, filepath.Join(dir, "records"))
+		}
 		if opts.HLS {
 			fmt.Fprintf(&b, `            hls on;
             hls_path %s;

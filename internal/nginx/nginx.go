@@ -42,6 +42,10 @@ type Options struct {
 	// in HLSDir.
 	HLS bool
 
+	// NoRecord turns the recording of every publish off: nginx then
+	// only receives, as a server with many streams and no viewer does.
+	NoRecord bool
+
 	// Port is the loopback port to listen on. It defaults to a free port
 	// picked by Start.
 	Port int

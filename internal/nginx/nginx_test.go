@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,5 +269,25 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNoRecord: with NoRecord nginx takes a publish and writes nothing.
+func TestNoRecord(t *testing.T) {
+	n := testkit.StartNginx(t, nginx.Options{NoRecord: true})
+	c := dial(t, n)
+	id := publish(t, c, n, "live", "norec")
+	must(t, c.Video(id, 0, avcSequenceHeader))
+	if _, seen, err := c.CreateStream(context.Background(), 3); err != nil {
+		t.Fatalf("createStream barrier: %v (messages %v)", err, seen)
+	}
+	must(t, c.Command(0, "deleteStream", 0, nil, float64(id)))
+	_ = c.Close()
+	n.Stop()
+	if recs := n.Recordings(); len(recs) != 0 {
+		t.Fatalf("recordings %v, want none", recs)
+	}
+	if !strings.Contains(n.Log(), "norec") {
+		t.Fatalf("nginx did not see the publish:\n%s", n.Log())
 	}
 }

@@ -107,3 +107,39 @@ func Unhex(t testing.TB, s string) []byte {
 	}
 	return b
 }
+
+// VideoBitrates returns the lowest and highest bitrate of the H.264 data
+// (NAL units, without FLV headers) in an FLV file over every window of d
+// that starts at a video tag and ends before the last one.
+func VideoBitrates(t *testing.T, path string, d time.Duration) (lo, hi float64) {
+	t.Helper()
+	type frame struct {
+		at   time.Duration
+		size int
+	}
+	var frames []frame
+	for _, tg := range ReadFLVFile(t, path) {
+		if tg.Video != nil && tg.Media() {
+			frames = append(frames, frame{tg.Time(), len(tg.Body) - 5})
+		}
+	}
+	if len(frames) == 0 {
+		t.Fatalf("%s: no video", path)
+	}
+	lo = -1
+	for i := range frames {
+		if frames[i].at+d > frames[len(frames)-1].at {
+			break
+		}
+		n := 0
+		for j := i; j < len(frames) && frames[j].at < frames[i].at+d; j++ {
+			n += frames[j].size
+		}
+		r := float64(8*n) / d.Seconds()
+		if lo < 0 || r < lo {
+			lo = r
+		}
+		hi = max(hi, r)
+	}
+	return lo, hi
+}

@@ -23,6 +23,10 @@
 //	                process, less the JPEG round trip
 //	draw            the pictures and the tone made on schedule and thrown
 //	                away: the cost of the content itself
+//	still           golivecast with one picture of the content, pushed
+//	                once: the publisher repeats it as skip frames
+//	still-x264      the same picture handed to x264 at every frame, as
+//	                before skip frames
 //
 // Each run is a separate process (the harness runs itself with -worker),
 // so peak RSS and CPU time belong to that run alone. Modes take turns, run
@@ -38,6 +42,8 @@
 //	go run ./internal/cmd/bench -ppm frame.ppm && tjbench frame.ppm 90 -subsamp 420
 //	go run -tags extlib ./internal/cmd/bench -latency -runs 10 -duration 33ms  # a stream's fixed costs
 //	go run -tags extlib ./internal/cmd/bench -fanout -runs 3 -duration 20s     # one encode, several destinations
+//	go run ./internal/cmd/bench -modes golivecast,still,still-x264 -runs 3 -duration 10s
+//	go run ./internal/cmd/bench -streams 1,20,40 -runs 3 -duration 30s         # still cards, many streams in one process
 //
 // It needs Linux (/proc), ffmpeg and ffprobe, and nginx with the RTMP
 // module unless -url is given.
@@ -57,6 +63,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,7 +71,7 @@ import (
 	"github.com/golivecast/golivecast/internal/nginx"
 )
 
-var allModes = []string{"golivecast", "recipe", "recipe-turbo", "recipe-matched", "ffmpeg-raw", "draw"}
+var allModes = []string{"golivecast", "recipe", "recipe-turbo", "recipe-matched", "ffmpeg-raw", "draw", "still", "still-x264"}
 
 func main() {
 	var (
@@ -86,9 +93,11 @@ func main() {
 		size     = flag.String("size", "1280x720", "picture size WIDTHxHEIGHT")
 		threads  = flag.Int("threads", 0, "x264 threads for golivecast (0: x264 chooses)")
 		stages   = flag.Bool("stages", false, "CPU per frame of each stage (drawing, conversion, x264, AAC, the rest) and push-to-socket latency")
+		streams  = flag.String("streams", "", "still-card streams in one process: counts to measure, such as 1,20,40")
+		nofill   = flag.Bool("nofiller", false, "golivecast's CBR without filler (H264Options.NoFiller)")
 	)
 	flag.Parse()
-	x264Threads = *threads
+	x264Threads, noFiller = *threads, *nofill
 	if _, err := fmt.Sscanf(*size, "%dx%d", &width, &height); err != nil || width <= 0 || height <= 0 {
 		fmt.Fprintf(os.Stderr, "bench: -size %q: want WIDTHxHEIGHT\n", *size)
 		os.Exit(2)
@@ -116,6 +125,31 @@ func main() {
 	}
 	if *ppm != "" {
 		if err := writePPM(*ppm, 123); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *wmode == "streams" {
+		n, err := strconv.Atoi(*streams)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker: -streams", *streams)
+			os.Exit(2)
+		}
+		r, err := runManyStill(*url, n, *duration)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			os.Exit(1)
+		}
+		_ = json.NewEncoder(os.Stdout).Encode(r)
+		return
+	}
+	if *streams != "" {
+		counts, err := parseCounts(*streams)
+		if err == nil {
+			err = runStreams(counts, *runs, *duration)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -190,6 +224,10 @@ func run(modes []string, runs int, d time.Duration, url, records string, keep, a
 			fmt.Fprintf(os.Stderr, "bench: %-14s run %d: cpu %.2fs (%s %.2fs + ffmpeg %.2fs), peak RSS %s / %s, %d frames, %.3fs, A/V start %+.0f ms, skew %+.0f ms, others %.2fs\n",
 				m, i, r.SelfCPU+r.FFCPU, m, r.SelfCPU, r.FFCPU, mb(r.SelfHWM), mb(r.FFHWM),
 				r.Rec.VideoFrames, r.Rec.Duration, 1000*(r.Rec.FirstVideo-r.Rec.FirstAudio), r.StartSkew, r.OtherCPU)
+			if m == "golivecast" || strings.HasPrefix(m, "still") {
+				fmt.Fprintf(os.Stderr, "bench:   %d frames sent, %d repeated, %d as skip frames; %.0f kbit/s\n",
+					r.FramesSent, r.Repeated, r.SkipFrames, float64(8*r.VideoBytes)/d.Seconds()/1000)
+			}
 			if r.RecErr != "" {
 				fmt.Fprintf(os.Stderr, "bench:   recording: %s\n", r.RecErr)
 			}
@@ -215,7 +253,8 @@ func runOne(self, mode string, i int, url, records string, srv *nginx.Server, d 
 	if srv != nil {
 		ng0 = procCPU(srv.PID())
 	}
-	cmd := exec.Command(self, "-worker", mode, "-url", url+"/"+key, "-duration", d.String(), "-size", sizeArg(), "-threads", fmt.Sprint(x264Threads))
+	cmd := exec.Command(self, "-worker", mode, "-url", url+"/"+key, "-duration", d.String(), "-size", sizeArg(), "-threads", fmt.Sprint(x264Threads),
+		fmt.Sprintf("-nofiller=%v", noFiller))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -75,9 +75,11 @@ type result struct {
 	FFWarn    string  `json:"ffmpeg_log,omitempty"`
 
 	// golivecast's own counters.
-	Repeated int64   `json:"frames_repeated"`
-	Dropped  int64   `json:"frames_dropped"`
-	Silence  float64 `json:"silence_inserted_ms"`
+	Repeated   int64   `json:"frames_repeated"`
+	SkipFrames int64   `json:"skip_frames"`
+	VideoBytes int64   `json:"bytes_sent"`
+	Dropped    int64   `json:"frames_dropped"`
+	Silence    float64 `json:"silence_inserted_ms"`
 
 	// Filled in by the parent.
 	NginxCPU float64   `json:"nginx_cpu_s"`
@@ -114,6 +116,10 @@ func worker(mode, url string, d time.Duration, dests int) (*result, error) {
 		err = runRecipe(r, url, d, frames, sc, false, matchedX264, rawVideo)
 	case "draw":
 		err = runDraw(r, d, frames, sc)
+	case "still":
+		err = runStillMode(r, url, d, frames, sc, true)
+	case "still-x264":
+		err = runStillMode(r, url, d, frames, sc, false)
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
@@ -151,13 +157,7 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 		Destinations: to,
 		Video:        video,
 		Audio:        tone,
-		VideoEncoder: encode.H264Options{
-			Width: width, Height: height,
-			FrameRate: encode.Rational{Num: fps, Den: 1},
-			Preset:    presetName,
-			Bitrate:   videoKbps * encode.Kbps,
-			Threads:   x264Threads,
-		},
+		VideoEncoder: benchH264(),
 		AudioEncoder: encode.AACOptions{Bitrate: audioKbps * encode.Kbps},
 	})
 	if err != nil {
@@ -167,15 +167,7 @@ func runGolivecast(r *result, url string, d time.Duration, frames int, sc *scene
 	if err := pub.Run(context.Background()); err != nil {
 		return err
 	}
-	st := pub.Stats()
-	r.FramesSent = int(st.Video.Taken)
-	// Each AAC frame carries 1024 samples.
-	r.AudioSent = float64(st.Audio.Muxed*1024) / float64(audioFormat.SampleRate)
-	r.Repeated = st.Video.Repeated
-	for _, d := range st.Destinations {
-		r.Dropped += d.VideoDroppedTotal()
-	}
-	r.Silence = float64(st.Audio.SilenceInserted) / float64(time.Millisecond)
+	fillStats(r, pub.Stats())
 	return nil
 }
 
