@@ -209,99 +209,18 @@ func newH264(opts H264Options, x *x264Lib) (*H264, error) {
 	return e, nil
 }
 
+// open opens x264 with the parameters the options give (params), reads
+// back the timing it settled on, and takes the stream headers for the
+// decoder configuration.
 func (e *H264) open() error {
-	o := &e.opts
-	var param x264c.Param
-	tune := o.Tune
-	if tune == "none" {
-		tune = ""
+	param, err := e.params()
+	if err != nil {
+		return err
 	}
-	if e.x264.paramDefaultPreset(&param, o.Preset, tune) < 0 {
-		return fmt.Errorf("%w: preset %q or tune %q unknown to x264", ErrConfig, o.Preset, o.Tune)
-	}
-
-	// Logging goes through a callback with a handle in C memory, never to
-	// stderr.
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	e.logger = cgo.NewHandle(logger)
-	e.mem.logCtx = (*C.uintptr_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.uintptr_t(0)))))
-	*e.mem.logCtx = C.uintptr_t(e.logger)
-	param.PfLog = x264LogFunc()
-	param.PLogPrivate = unsafe.Pointer(e.mem.logCtx)
-	param.ILogLevel = x264c.LogWarning
-	if o.Logger != nil && o.Logger.Enabled(context.Background(), slog.LevelDebug) {
-		param.ILogLevel = x264c.LogInfo
-	}
-
-	param.IWidth = int32(o.Width)
-	param.IHeight = int32(o.Height)
-	param.ICsp = x264c.CspI420
-	param.IBitdepth = 8
-	param.IThreads = int32(o.Threads)
-	param.IFpsNum = uint32(o.FrameRate.Num)
-	param.IFpsDen = uint32(o.FrameRate.Den)
-	if o.Timestamped {
-		param.BVfrInput = 1
-		param.ITimebaseNum, param.ITimebaseDen = 1, 90000
-	} else {
-		// One tick per frame: exact for any rational rate.
-		param.BVfrInput = 0
-		param.ITimebaseNum, param.ITimebaseDen = uint32(o.FrameRate.Den), uint32(o.FrameRate.Num)
-	}
-
-	keyint := int32(o.KeyframeInterval.Seconds()*o.FrameRate.Float() + 0.5)
-	if keyint < 1 {
-		keyint = 1
-	}
-	param.IKeyintMax = keyint
-	param.IKeyintMin = keyint
-	param.IScenecutThreshold = 0
-
-	param.IBframe = int32(o.BFrames)
-	if o.BFrames == 0 {
-		param.IBframePyramid = x264c.BPyramidNone
-	}
-
-	if o.Bitrate > 0 {
-		param.Rc.IRcMethod = x264c.RcAbr
-		param.Rc.IBitrate = kbit(o.Bitrate)
-		param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
-		param.Rc.IVbvBufferSize = kbit(o.BufferSize)
-		// Padding without NAL HRD signalling (i_nal_hrd), as OBS pads:
-		// x264 refuses to change VBV parameters at run time once HRD is
-		// signalled (ratecontrol.c), and skip frames would then need
-		// picture timing SEI of their own.
-		if kbit(o.MaxBitrate) == kbit(o.Bitrate) && !o.NoFiller {
-			param.Rc.BFiller = 1
-			// The decoder's buffer starts full rather than 90% full: the
-			// first keyframe then leaves no more of it to refill than
-			// the next ones, and the first seconds send the bitrate too.
-			param.Rc.FVbvBufferInit = 1
-		}
-	} else {
-		param.Rc.IRcMethod = x264c.RcCrf
-		param.Rc.FRfConstant = float32(o.CRF)
-		if o.MaxBitrate > 0 {
-			param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
-			param.Rc.IVbvBufferSize = kbit(o.BufferSize)
-		}
-	}
-
-	// Length-prefixed NAL units, parameter sets only in the decoder
-	// configuration, no access unit delimiters.
-	param.BAnnexb = 0
-	param.BRepeatHeaders = 0
-	param.BAud = 0
-
-	if e.x264.paramApplyProfile(&param, o.Profile) < 0 {
-		return fmt.Errorf("%w: profile %q rejected by x264 for these options", ErrConfig, o.Profile)
-	}
-
+	e.setLogger(&param)
 	e.enc = e.x264.encoderOpen(&param)
 	if e.enc == nil {
+		o := &e.opts
 		return fmt.Errorf("%w: x264 refused the parameters (%dx%d, %d/%d fps, preset %s, profile %s)",
 			ErrEncoder, o.Width, o.Height, o.FrameRate.Num, o.FrameRate.Den, o.Preset, o.Profile)
 	}
@@ -325,8 +244,7 @@ func (e *H264) open() error {
 	e.mem.planes = C.malloc(C.size_t(e.ySize + 2*e.cSize))
 	e.x264.pictureInit(e.mem.picIn)
 
-	n := e.x264.encoderHeaders(e.enc, e.mem.nals, e.mem.nnal)
-	if n < 0 {
+	if n := e.x264.encoderHeaders(e.enc, e.mem.nals, e.mem.nnal); n < 0 {
 		return fmt.Errorf("%w: x264 could not write the stream headers", ErrEncoder)
 	}
 	var sps, pps []byte
@@ -339,13 +257,112 @@ func (e *H264) open() error {
 			pps = append([]byte(nil), p...)
 		}
 	}
-	cfg, err := AVCDecoderConfig(sps, pps)
-	if err != nil {
+	if e.config, err = AVCDecoderConfig(sps, pps); err != nil {
 		return err
 	}
-	e.config = cfg
 	e.setupRepeats(&actual, sps, pps)
 	return nil
+}
+
+// params builds x264's parameters from the options: x264's preset and
+// tune, then the picture and its timing, the group of pictures, rate
+// control and the output format, and last the profile, which x264 checks
+// them against.
+func (e *H264) params() (x264c.Param, error) {
+	o := &e.opts
+	var param x264c.Param
+	tune := o.Tune
+	if tune == "none" {
+		tune = ""
+	}
+	if e.x264.paramDefaultPreset(&param, o.Preset, tune) < 0 {
+		return param, fmt.Errorf("%w: preset %q or tune %q unknown to x264", ErrConfig, o.Preset, o.Tune)
+	}
+
+	param.IWidth = int32(o.Width)
+	param.IHeight = int32(o.Height)
+	param.ICsp = x264c.CspI420
+	param.IBitdepth = 8
+	param.IThreads = int32(o.Threads)
+	param.IFpsNum = uint32(o.FrameRate.Num)
+	param.IFpsDen = uint32(o.FrameRate.Den)
+	if o.Timestamped {
+		param.BVfrInput = 1
+		param.ITimebaseNum, param.ITimebaseDen = 1, 90000
+	} else {
+		// One tick per frame: exact for any rational rate.
+		param.BVfrInput = 0
+		param.ITimebaseNum, param.ITimebaseDen = uint32(o.FrameRate.Den), uint32(o.FrameRate.Num)
+	}
+
+	keyint := max(int32(o.KeyframeInterval.Seconds()*o.FrameRate.Float()+0.5), 1)
+	param.IKeyintMax = keyint
+	param.IKeyintMin = keyint
+	param.IScenecutThreshold = 0
+	param.IBframe = int32(o.BFrames)
+	if o.BFrames == 0 {
+		param.IBframePyramid = x264c.BPyramidNone
+	}
+
+	o.rateControl(&param)
+
+	// Length-prefixed NAL units, parameter sets only in the decoder
+	// configuration, no access unit delimiters.
+	param.BAnnexb = 0
+	param.BRepeatHeaders = 0
+	param.BAud = 0
+
+	if e.x264.paramApplyProfile(&param, o.Profile) < 0 {
+		return param, fmt.Errorf("%w: profile %q rejected by x264 for these options", ErrConfig, o.Profile)
+	}
+	return param, nil
+}
+
+// rateControl sets x264's rate control: ABR bounded by the VBV with a
+// Bitrate, padded with filler at a constant bitrate, CRF otherwise.
+func (o *H264Options) rateControl(param *x264c.Param) {
+	if o.Bitrate == 0 {
+		param.Rc.IRcMethod = x264c.RcCrf
+		param.Rc.FRfConstant = float32(o.CRF)
+		if o.MaxBitrate > 0 {
+			param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
+			param.Rc.IVbvBufferSize = kbit(o.BufferSize)
+		}
+		return
+	}
+	param.Rc.IRcMethod = x264c.RcAbr
+	param.Rc.IBitrate = kbit(o.Bitrate)
+	param.Rc.IVbvMaxBitrate = kbit(o.MaxBitrate)
+	param.Rc.IVbvBufferSize = kbit(o.BufferSize)
+	// Padding without NAL HRD signalling (i_nal_hrd), as OBS pads: x264
+	// refuses to change VBV parameters at run time once HRD is signalled
+	// (ratecontrol.c), and skip frames would then need picture timing SEI
+	// of their own.
+	if kbit(o.MaxBitrate) == kbit(o.Bitrate) && !o.NoFiller {
+		param.Rc.BFiller = 1
+		// The decoder's buffer starts full rather than 90% full: the
+		// first keyframe then leaves no more of it to refill than the
+		// next ones, and the first seconds send the bitrate too.
+		param.Rc.FVbvBufferInit = 1
+	}
+}
+
+// setLogger routes x264's messages to the options' logger, through a
+// callback with a handle in C memory, never to stderr.
+func (e *H264) setLogger(param *x264c.Param) {
+	logger := e.opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e.logger = cgo.NewHandle(logger)
+	e.mem.logCtx = (*C.uintptr_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.uintptr_t(0)))))
+	*e.mem.logCtx = C.uintptr_t(e.logger)
+	param.PfLog = x264LogFunc()
+	param.PLogPrivate = unsafe.Pointer(e.mem.logCtx)
+	param.ILogLevel = x264c.LogWarning
+	if e.opts.Logger != nil && e.opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		param.ILogLevel = x264c.LogInfo
+	}
 }
 
 // nalList is the array x264 returned in the last call; only its first
