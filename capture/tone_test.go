@@ -3,15 +3,15 @@ package capture
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
 	"testing"
 	"time"
 
-	"github.com/golivecast/golivecast/internal/testkit"
-
 	"github.com/golivecast/golivecast/internal/mediatime"
+	"github.com/golivecast/golivecast/internal/testkit"
 )
 
 // readAll reads src until io.EOF or until it has at least frames sample
@@ -189,5 +189,35 @@ func TestToneContext(t *testing.T) {
 	cancel()
 	if _, err := Tone(stereo48k, 440, 0.5).ReadAudio(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ReadAudio with a cancelled context = %v, want Canceled", err)
+	}
+}
+
+// TestToneExact compares the tone with each sample computed on its own
+// from its index (sin of the phase reduced modulo the sample rate), at the
+// start and ten hours in: the rotation between exact blocks may round a
+// sample one step the other way, and no further.
+func TestToneExact(t *testing.T) {
+	const rate, freq, amp = 48000, 997.0, 0.8
+	src := Tone(AudioFormat{SampleRate: rate, Channels: 1}, freq, amp)
+	for _, from := range []int64{0, 10 * 3600 * rate} {
+		buf := make([]byte, 2*rate)
+		src.sine(buf, from, rate)
+		differ := 0
+		for i := range rate {
+			n := from + int64(i)
+			cycles := math.Mod(freq*float64(n), rate) / rate
+			want := int16(math.Round(amp * math.MaxInt16 * math.Sin(2*math.Pi*cycles)))
+			got := int16(binary.LittleEndian.Uint16(buf[2*i:]))
+			if d := int(got) - int(want); d != 0 {
+				differ++
+				if d < -1 || d > 1 {
+					t.Fatalf("sample %d: %d, exact %d", n, got, want)
+				}
+			}
+		}
+		t.Logf("from sample %d: %d of %d samples one step off the exact value", from, differ, rate)
+		if differ > rate/1000 {
+			t.Errorf("from sample %d: %d samples off the exact value", from, differ)
+		}
 	}
 }
