@@ -2,7 +2,6 @@ package rtmpsrc
 
 import (
 	"context"
-	"image"
 	"testing"
 	"time"
 
@@ -16,21 +15,6 @@ import (
 // by default, and in every platform preset), a still picture is padded to
 // the bitrate, so what a server receives over any 2 s is within 10% of
 // it. Judged on what the server recorded.
-
-// stillUnchanged is one picture for n frames, each after the first marked
-// Unchanged.
-func stillUnchanged(w, h, n int) capture.VideoSource {
-	img := skipTextured(w, h, true)
-	return capture.Images(func(i int) image.Image {
-		switch {
-		case i >= n:
-			return nil
-		case i > 0:
-			return capture.Unchanged
-		}
-		return img
-	})
-}
 
 // TestCBRStillPictureNginx pushes one picture and nothing more, live to
 // nginx-rtmp at 1 Mbit/s: the publisher repeats it as skip frames padded
