@@ -213,10 +213,18 @@ func TestScript(t *testing.T) {
 		if !near(cards[i], at, 0, frame) {
 			t.Errorf("card %d in the frame at %v, want the frame at %v (±1)", i+1, cards[i], at)
 		}
-		// The chime rings once the card is handed over: a few
-		// milliseconds after its time, in the frame's interval.
-		if !near(chimes[i], at, 5*time.Millisecond, frame) {
-			t.Errorf("chime %d at %v, want %v to %v", i+1, chimes[i], at, at+frame)
+		// The chime rings when the card is handed over; the frame that
+		// shows it is the one waiting for a picture then, stamped up to
+		// a frame before (a frame waits for its picture until the next
+		// is due). So the chime starts with its card's frame, or up to a
+		// frame after it; one more frame where a busy machine took that
+		// frame late (the sound still well within what a viewer sees as
+		// in sync).
+		if !near(chimes[i], cards[i], 5*time.Millisecond, 2*frame) {
+			t.Errorf("chime %d at %v, want within two frames after its card at %v", i+1, chimes[i], cards[i])
+		}
+		if chimes[i] < at-5*time.Millisecond {
+			t.Errorf("chime %d at %v, before its time %v", i+1, chimes[i], at)
 		}
 	}
 }
