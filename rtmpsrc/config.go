@@ -104,7 +104,7 @@ type Config struct {
 	// queue (never audio, keyframes or headers), and no more is handed
 	// to the kernel while half of it is already there. It defaults to
 	// 700 ms. On Linux the kernel's share is measured (SIOCOUTQ) and its
-	// unsent bytes are kept under 16 KiB (TCP_NOTSENT_LOWAT); elsewhere
+	// unsent bytes are kept under 8 KiB (TCP_NOTSENT_LOWAT); elsewhere
 	// only the queue is measured and SendBuffer bounds the rest.
 	MaxLatency time.Duration
 	// SendBuffer is the socket send buffer in bytes, which bounds the

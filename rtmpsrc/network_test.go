@@ -91,14 +91,18 @@ func arrivalDelay(e rtmptest.Event, zero time.Time) time.Duration {
 // (or, where one keyframe takes the link longer than MaxLatency to carry,
 // that time + 300 ms),
 // no audio and no keyframe is dropped, the slow link is never taken for a
-// dead one, and Stats shows the send delay building up.
+// dead one, and Stats shows the send delay building up. At a third with
+// dynamic bitrate, the keyframes shrink with the rate, and from 3 s into
+// the throttle the bound holds with no allowance for them.
 func TestDelayBoundedUnderThrottle(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		rate int
+		name    string
+		rate    int
+		dynamic bool
 	}{
-		{"900 kbit/s", 900 * encode.Kbps},
-		{"a third", 1400 * encode.Kbps / 3},
+		{"900 kbit/s", 900 * encode.Kbps, false},
+		{"a third", 1400 * encode.Kbps / 3, false},
+		{"a third, dynamic bitrate", 1400 * encode.Kbps / 3, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -111,6 +115,7 @@ func TestDelayBoundedUnderThrottle(t *testing.T) {
 			const maxLatency = 700 * time.Millisecond
 			cfg := netConfig(px.Addr(), 30*10, 1400*encode.Kbps)
 			cfg.MaxLatency = maxLatency
+			cfg.DynamicBitrate = c.dynamic
 			p, err := New(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -119,6 +124,7 @@ func TestDelayBoundedUnderThrottle(t *testing.T) {
 			mediaAt(t, p, 2*time.Second)
 			px.SetRate(faultproxy.Up, c.rate)
 			var maxSendDelay time.Duration
+			lowest := int64(1400 * encode.Kbps)
 			var mu sync.Mutex
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
@@ -134,6 +140,7 @@ func TestDelayBoundedUnderThrottle(t *testing.T) {
 					if ds := p.Stats().Destinations; len(ds) == 1 {
 						mu.Lock()
 						maxSendDelay = max(maxSendDelay, ds[0].SendDelay)
+						lowest = min(lowest, p.Stats().Video.TargetBitrate)
 						mu.Unlock()
 					}
 				}
@@ -152,7 +159,7 @@ func TestDelayBoundedUnderThrottle(t *testing.T) {
 			}
 			st := p.Stats()
 			zero := p.StartedAt()
-			var worst time.Duration
+			var worst, settled time.Duration
 			var worstAt uint32
 			audio, keys, biggestKey := 0, 0, 0
 			var before time.Duration
@@ -163,8 +170,16 @@ func TestDelayBoundedUnderThrottle(t *testing.T) {
 				// Before the throttle: the machine's own delay, for the log.
 				if e.Timestamp < 2000 {
 					before = max(before, arrivalDelay(e, zero))
-				} else if d := arrivalDelay(e, zero); d > worst {
-					worst, worstAt = d, e.Timestamp
+				} else {
+					d := arrivalDelay(e, zero)
+					if d > worst {
+						worst, worstAt = d, e.Timestamp
+					}
+					// From 3 s into the throttle: what a controller that
+					// adapts has had time to settle on.
+					if e.Timestamp >= 5000 {
+						settled = max(settled, d)
+					}
 				}
 				if e.AudioFrame() {
 					audio++
@@ -179,14 +194,19 @@ func TestDelayBoundedUnderThrottle(t *testing.T) {
 			bound := max(maxLatency, keyTime) + 300*time.Millisecond
 			d := st.Destinations[0]
 			dropped := d.VideoDropped[DropCongestion] + d.VideoDropped[DropCongestionGOP]
-			t.Logf("link %d kbit/s: worst arrival delay %v (at %d ms; %v before the throttle), max SendDelay %v, %d frames dropped (%.1f s of video), %d reconnects",
-				c.rate/1000, worst.Round(time.Millisecond), worstAt, before.Round(time.Millisecond), maxSendDelay.Round(time.Millisecond), dropped, float64(dropped)/30, d.Reconnects)
+			t.Logf("%s, link %d kbit/s: worst arrival delay %v (at %d ms; %v before the throttle; %v from 3 s into it), max SendDelay %v, %d frames dropped (%.1f s of video), %d reconnects, lowest bitrate %d kbit/s",
+				c.name, c.rate/1000, worst.Round(time.Millisecond), worstAt, before.Round(time.Millisecond), settled.Round(time.Millisecond), maxSendDelay.Round(time.Millisecond), dropped, float64(dropped)/30, d.Reconnects, lowest/1000)
 			t.Logf("largest keyframe %d bytes: %v on this link; bound %v", biggestKey, keyTime.Round(time.Millisecond), bound)
 			if worst > bound {
 				t.Errorf("media reached the server %v late, bound %v", worst, bound)
 			}
-			if dropped == 0 {
+			if dropped == 0 && !c.dynamic {
 				t.Error("nothing dropped through a link slower than the stream")
+			}
+			// With dynamic bitrate, once the keyframes made at the old
+			// rate have crossed, the bound holds with no allowance.
+			if c.dynamic && settled > maxLatency+300*time.Millisecond {
+				t.Errorf("from 3 s into the throttle, with dynamic bitrate, media reached the server %v late, bound %v", settled, maxLatency+300*time.Millisecond)
 			}
 			if audio != int(st.Audio.Muxed) || keys != int(st.Video.Keyframes) {
 				t.Errorf("the server got %d of %d audio frames and %d of %d keyframes", audio, st.Audio.Muxed, keys, st.Video.Keyframes)
