@@ -330,20 +330,60 @@ func TestSkipSlicesDecode(t *testing.T) {
 			{Profile: "baseline", Width: 320, Height: 240},
 		} {
 			t.Run(fmt.Sprintf("%s/%s/%dx%d", o.Profile, o.Preset, o.Width, o.Height), func(t *testing.T) {
-				skipSlicesDecode(t, x, o)
+				skipSlicesDecode(t, x, o, skipRun{seed: uint64(o.Width), n: 3 * 52})
 			})
 		}
 	})
 }
 
-func skipSlicesDecode(t *testing.T, x *x264Lib, o H264Options) {
+// skipDecodeOptions are the streams FuzzSkipSlicesDecode chooses from:
+// CABAC (high and main profiles, constant quality and a bitrate) and
+// CAVLC (baseline).
+var skipDecodeOptions = []H264Options{
+	{Profile: "high", Width: 64, Height: 48},
+	{Profile: "main", Preset: "ultrafast", Width: 176, Height: 144},
+	{Profile: "baseline", Width: 96, Height: 64},
+	{Profile: "high", Width: 320, Height: 240, Bitrate: 300 * Kbps},
+}
+
+// FuzzSkipSlicesDecode fuzzes the skip slice writer against ffmpeg's
+// decoder: for a stream x264 started, a run of skip slices whose slice
+// QP, cabac_init_idc and reference marking the input chooses, which
+// ffmpeg must decode, without an error, to x264's picture every time,
+// reading each header as written. Each input runs ffmpeg twice, so a
+// fuzzing run makes a few inputs a second:
+//
+//	go test -run XXX -fuzz FuzzSkipSlicesDecode -fuzztime 5m ./encode
+func FuzzSkipSlicesDecode(f *testing.F) {
+	f.Add(uint8(0), uint64(1), uint8(20), false)
+	f.Add(uint8(2), uint64(7), uint8(40), true)
+	f.Fuzz(func(t *testing.T, opt uint8, seed uint64, n uint8, randomQP bool) {
+		x, err := linkedX264()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := skipDecodeOptions[int(opt)%len(skipDecodeOptions)]
+		skipSlicesDecode(t, x, o, skipRun{seed: seed, n: 1 + int(n)%128, randomQP: randomQP})
+	})
+}
+
+// skipRun is what skipSlicesDecode appends: n skip slices, with
+// cabac_init_idc, reference marking and (with randomQP) the slice QP
+// drawn from seed; otherwise the slice QP walks 1, 2, … 51, 0, 1 …
+type skipRun struct {
+	seed     uint64
+	n        int
+	randomQP bool
+}
+
+func skipSlicesDecode(t *testing.T, x *x264Lib, o H264Options, run skipRun) {
 	e := openH264(t, x, o)
 	if ok, why := e.SkipFrames(); !ok {
 		t.Fatalf("no skip frames: %s", why)
 	}
 	pkts := encodeAll(t, e, 1, func(int) image.Image { return pattern(o.Width, o.Height, 3) })
 	s := e.rep.slice
-	rng := rand.New(rand.NewPCG(1, uint64(o.Width)))
+	rng := rand.New(rand.NewPCG(1, run.seed))
 	var sw skipWriter
 	var written []skipSlice
 	prevRef := uint32(0)
@@ -351,8 +391,12 @@ func skipSlicesDecode(t *testing.T, x *x264Lib, o H264Options) {
 	if o.FrameRate == (Rational{}) {
 		fd = time.Second / 30
 	}
-	for i := 1; i <= 3*52; i++ {
-		s.QPDelta = int32(i%52) - s.PicInitQP
+	for i := 1; i <= run.n; i++ {
+		qp := int32(i % 52)
+		if run.randomQP {
+			qp = rng.Int32N(52)
+		}
+		s.QPDelta = qp - s.PicInitQP
 		s.CabacInitIdc = uint8(rng.IntN(3))
 		s.RefIdc = uint8(1 + rng.IntN(3))
 		if i%3 == 2 {
