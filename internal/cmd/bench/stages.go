@@ -155,6 +155,7 @@ func videoOptions() encode.H264Options {
 		Preset:    presetName,
 		Bitrate:   videoKbps * encode.Kbps,
 		Threads:   x264Threads,
+		NoFiller:  noFiller,
 	}
 }
 
@@ -271,7 +272,7 @@ func pushLatency(d time.Duration, sc *scene.Scene, timestamped bool) ([]time.Dur
 		}
 	}
 	if len(lat) != frames {
-		return nil, fmt.Errorf("%d of %d pictures reached the server", len(lat), frames)
+		return nil, fmt.Errorf("%d of %d pictures reached the server (%d superseded in the VideoPush, the loop taking them too late)", len(lat), frames, push.Stats().Superseded)
 	}
 	return lat, nil
 }
