@@ -62,7 +62,7 @@ func runStages(d time.Duration) error {
 		var enc *encode.H264
 		if h264 {
 			var err error
-			if enc, err = encode.NewH264(videoOptions()); err != nil {
+			if enc, err = encode.NewH264(benchH264()); err != nil {
 				return 0, err
 			}
 			defer enc.Close()
@@ -148,17 +148,6 @@ func runStages(d time.Duration) error {
 	return nil
 }
 
-func videoOptions() encode.H264Options {
-	return encode.H264Options{
-		Width: width, Height: height,
-		FrameRate: encode.Rational{Num: fps, Den: 1},
-		Preset:    presetName,
-		Bitrate:   videoKbps * encode.Kbps,
-		Threads:   x264Threads,
-		NoFiller:  noFiller,
-	}
-}
-
 // aacCPU is the CPU time AAC takes for d of the tone.
 func aacCPU(d time.Duration) (time.Duration, error) {
 	enc, err := encode.NewAAC(encode.AACOptions{SampleRate: sampleRate, Channels: channels, Bitrate: audioKbps * encode.Kbps})
@@ -206,7 +195,7 @@ func publisherCPU(d time.Duration, sc *scene.Scene) (time.Duration, error) {
 		URL:          "rtmp://" + ng.Addr() + "/live/stages",
 		Video:        video,
 		Audio:        tone,
-		VideoEncoder: videoOptions(),
+		VideoEncoder: benchH264(),
 		AudioEncoder: encode.AACOptions{Bitrate: audioKbps * encode.Kbps},
 	})
 	if err != nil {
@@ -233,7 +222,7 @@ func pushLatency(d time.Duration, sc *scene.Scene, timestamped bool) ([]time.Dur
 	}
 	defer srv.Close()
 	push := capture.NewVideoPush()
-	opts := videoOptions()
+	opts := benchH264()
 	opts.Timestamped = timestamped
 	pub, err := rtmpsrc.New(rtmpsrc.Config{URL: srv.URL("live", "latency"), Video: push, VideoEncoder: opts})
 	if err != nil {
